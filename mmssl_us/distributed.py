@@ -1,0 +1,48 @@
+"""torchrun command lines for the distributed tools (tools/dist_test.py)."""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import List, Optional, Sequence
+
+__all__ = ['torchrun_command', 'dist_test_main']
+
+_TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools')
+
+
+def torchrun_command(script: str, script_args: Sequence[str], nproc: int,
+                     env: Optional[dict] = None) -> List[str]:
+    """The ``python -m torch.distributed.run ...`` command running ``script`` on ``nproc``
+    processes with ``--launcher pytorch``. Multi-node settings come from ``env``
+    (NNODES, NODE_RANK, MASTER_ADDR, PORT)."""
+    if nproc < 1:
+        raise ValueError(f'GPUS must be >= 1, got {nproc}')
+    env = os.environ if env is None else env
+    return [
+        sys.executable, '-m', 'torch.distributed.run',
+        f'--nnodes={env.get("NNODES", "1")}', f'--node_rank={env.get("NODE_RANK", "0")}',
+        f'--master_addr={env.get("MASTER_ADDR", "127.0.0.1")}',
+        f'--master_port={env.get("PORT", "29500")}', f'--nproc_per_node={nproc}',
+        script, *script_args, '--launcher', 'pytorch'
+    ]
+
+
+def dist_test_main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        description='Distributed evaluation with torchrun: CONFIG CHECKPOINT GPUS '
+        '[tools/test.py options]')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('gpus', type=int, help='processes (GPUs) per node')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the torchrun command instead of running it')
+    args, rest = parser.parse_known_args(argv)
+    cmd = torchrun_command(osp.join(_TOOLS, 'test.py'), [args.config, args.checkpoint, *rest],
+                           args.gpus)
+    if args.dry_run:
+        print(' '.join(cmd))
+        return 0
+    return subprocess.call(cmd)

@@ -1,0 +1,147 @@
+"""What tools/train.py and tools/test.py do, kept here so that it is tested.
+
+The tools parse arguments; these functions turn them into an mmengine config and run it. They
+work for pretraining (mmpretrain scope) and segmentation (mmseg scope) configs alike: the config's
+own ``default_scope`` and ``custom_imports`` decide which host is loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+from typing import List, Optional, Sequence
+
+__all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
+           'run_test']
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_dataloader.batch_size=8; '
+                        'lists as key="[a,b]"')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (torchrun: pytorch)')
+    # torchrun passes --local-rank (torch >= 2.0) or --local_rank (older launchers)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description='Train a pretraining (mmpretrain) or segmentation (mmseg) config')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume: with no value (or "auto") from the latest checkpoint in '
+                        'the work dir, with a path from that checkpoint')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a GPU)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr linearly with the total batch size '
+                        '(needs auto_scale_lr in the config)')
+    _common(parser)
+    return parser
+
+
+def test_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description='Evaluate a segmentation checkpoint (mIoU, mDice, and the config\'s metrics)')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='write the metrics as JSON to this file')
+    _common(parser)
+    return parser
+
+
+def _load_cfg(args: argparse.Namespace):
+    from mmengine.config import Config
+
+    from mmssl_us.checkpoint import install
+    install()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return cfg
+
+
+def build_train_cfg(argv: Optional[Sequence[str]] = None):
+    """Parse tools/train.py arguments and return the mmengine Config to run."""
+    args = train_parser().parse_args(argv)
+    cfg = _load_cfg(args)
+    if args.amp:
+        opt = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if opt == 'AmpOptimWrapper':
+            pass
+        elif opt != 'OptimWrapper':
+            raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {opt!r}')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise ValueError('--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) '
+                             f'in {args.config}')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume checkpoint not found: {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def build_test_cfg(argv: Optional[Sequence[str]] = None):
+    """Parse tools/test.py arguments and return (Config, output path or None)."""
+    args = test_parser().parse_args(argv)
+    cfg = _load_cfg(args)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg.load_from = args.checkpoint
+    return cfg, args.out
+
+
+def _runner(cfg):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def run_train(argv: Optional[List[str]] = None):
+    """Entry point of tools/train.py; returns the trained model."""
+    cfg = build_train_cfg(argv)
+    return _runner(cfg).train()
+
+
+def _jsonable(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def run_test(argv: Optional[List[str]] = None) -> dict:
+    """Entry point of tools/test.py; returns the metrics dict (and writes it with --out)."""
+    import json
+    cfg, out = build_test_cfg(argv)
+    metrics = _runner(cfg).test()
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w', encoding='utf-8') as f:
+            json.dump({k: _jsonable(v) for k, v in metrics.items()}, f, indent=2)
+    return metrics

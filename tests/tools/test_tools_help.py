@@ -1,0 +1,54 @@
+"""Every tool answers --help, and the distributed tools build the right torchrun command."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from mmssl_us.distributed import torchrun_command
+from mmssl_us.launch import build_train_cfg
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(ROOT, 'tools')
+TOY_CONFIG = osp.join(ROOT, 'tests', '_toy', 'toy_config.py')
+
+
+@pytest.mark.parametrize('tool, expect', [
+    ('train.py', '--resume'), ('test.py', 'checkpoint'), ('dist_test.py', 'gpus')])
+def test_python_tool_help(tool, expect):
+    out = subprocess.run([sys.executable, osp.join(TOOLS, tool), '--help'],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert expect in out.stdout
+
+
+@pytest.mark.parametrize('tool', ['dist_train.sh', 'dist_test.sh', 'slurm_train.sh'])
+def test_shell_tool_usage(tool):
+    out = subprocess.run(['bash', osp.join(TOOLS, tool)], capture_output=True, text=True)
+    assert out.returncode == 2 and 'usage' in out.stderr
+
+
+def test_dist_test_dry_run_command():
+    out = subprocess.run([sys.executable, osp.join(TOOLS, 'dist_test.py'), 'c.py', 'k.pth', '4',
+                          '--out', 'm.json', '--dry-run'], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    cmd = out.stdout.split()
+    assert cmd[1:3] == ['-m', 'torch.distributed.run']
+    assert '--nproc_per_node=4' in cmd
+    i = cmd.index(osp.join(TOOLS, 'test.py'))
+    assert cmd[i + 1:] == ['c.py', 'k.pth', '--out', 'm.json', '--launcher', 'pytorch']
+
+
+def test_torchrun_command_rejects_zero():
+    with pytest.raises(ValueError, match='0'):
+        torchrun_command('x.py', [], 0)
+
+
+def test_train_cfg_options(monkeypatch):
+    monkeypatch.syspath_prepend(osp.dirname(TOY_CONFIG))  # the config imports toy_model
+    cfg = build_train_cfg([TOY_CONFIG, '--resume', '--cfg-options', 'train_cfg.max_iters=3'])
+    assert cfg.resume is True and cfg.load_from is None
+    assert cfg.train_cfg.max_iters == 3
+    assert cfg.work_dir == osp.join('./work_dirs', 'toy_config')
+    cfg = build_train_cfg([TOY_CONFIG, '--amp', '--work-dir', '/tmp/x'])
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.work_dir == '/tmp/x'

@@ -1,0 +1,54 @@
+"""Check that the mmssl_us stack is importable at the versions the README pins.
+
+Exit status 0 when complete; otherwise prints what is missing or wrong and exits 1.
+Used by tools/setup.sh to decide whether anything needs installing.
+"""
+import argparse
+import importlib
+import sys
+
+# (module, required version or None, why)
+EXPECTED = [
+    ('torch', None, 'any torch < 2.14 (mmcv 2.1.0 builds with C++17)'),
+    ('torchvision', None, 'mmpretrain imports it'),
+    ('mmcv', '2.1.0', 'mmseg 1.2.2 asserts mmcv < 2.2.0'),
+    ('mmcv.ops', None, 'mmseg.models imports mmcv.ops (needs the full build)'),
+    ('mmengine', '0.10.7', 'pinned'),
+    ('mmseg', '1.2.2', 'pinned'),
+    ('mmpretrain', '1.2.0', 'pinned'),
+    ('ftfy', None, 'imported by mmseg, undeclared'),
+    ('regex', None, 'imported by mmseg, undeclared'),
+    ('cv2', None, 'image and video IO'),
+    ('matplotlib', None, 'plots'),
+    ('scipy', None, 'statistics'),
+    ('sklearn', None, 't-SNE'),
+    ('nibabel', None, 'CAMUS NIfTI volumes'),
+    ('pytest', None, 'the tests'),
+    ('mmssl_us', None, 'this plugin (pip install -e .)'),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quiet', action='store_true')
+    args = parser.parse_args()
+    problems = []
+    for name, version, why in EXPECTED:
+        try:
+            mod = importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - report any import failure
+            problems.append(f'{name}: cannot import ({exc.__class__.__name__}: {exc}) - {why}')
+            continue
+        found = getattr(mod, '__version__', None)
+        if version is not None and found != version:
+            problems.append(f'{name}: found {found}, need {version} - {why}')
+        elif not args.quiet:
+            print(f'ok  {name} {found or ""}')
+    for p in problems:
+        if not args.quiet:
+            print('MISSING ' + p)
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
