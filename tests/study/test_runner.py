@@ -1,0 +1,91 @@
+"""The study runner's plan, resume and progress logic, with fake fine-tuning runs."""
+import os
+import os.path as osp
+
+import pytest
+
+from mmssl_us.study import runner as study_runner
+from mmssl_us.study.report import read_results
+from mmssl_us.study.runner import Progress, RunKey, format_duration, plan_runs
+
+
+def test_plan_runs_order_and_validation():
+    keys = plan_runs(['densecl', 'random'], [1.0, 0.05], [0, 1])
+    assert len(keys) == 8
+    assert keys[0] == RunKey('densecl', 0.05, 0) and keys[-1] == RunKey('random', 1.0, 1)
+    with pytest.raises(ValueError, match='1.5'):
+        plan_runs(['random'], [1.5], [0])
+    with pytest.raises(ValueError, match='duplicate'):
+        plan_runs(['random', 'random'], [1.0], [0])
+    with pytest.raises(ValueError, match='seeds'):
+        plan_runs(['random'], [1.0], [])
+
+
+def test_progress_eta():
+    lines = []
+    p = Progress(total=4, done=1, printer=lines.append)
+    p.begin(RunKey('random', 0.5, 0))
+    assert 'run 2/4' in lines[-1] and 'ETA after the first run' in lines[-1]
+    p.end(60.0)
+    p.begin(RunKey('random', 0.5, 1))
+    assert 'run 3/4' in lines[-1] and 'ETA 2m00s' in lines[-1]
+    assert format_duration(3725) == '1h02m'
+
+
+class _Interrupted(Exception):
+    """Stands for a study killed during a run."""
+
+
+def _study_config(tmp_path, data_root):
+    path = tmp_path / 'study.py'
+    path.write_text(
+        'study = dict(data_root=%r, inits=["densecl", "random"], fractions=[0.5, 1.0],\n'
+        '             seeds=[0, 1, 2], baseline="random",\n'
+        '             pretrain=dict(densecl=dict(config="unused.py")),\n'
+        '             finetune=dict(config="unused.py"))\n' % str(data_root))
+    return str(path)
+
+
+def test_run_study_resumes_and_restarts_half_written(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    cfg = _study_config(tmp_path, data_root)
+    work = str(tmp_path / 'study')
+    calls = []
+    interrupt = {'at': 5}
+
+    def fake_pretrain(name, spec, study_dir, log):
+        return 'backbone.pth'
+
+    def fake_finetune(key, spec, backbone, run_dir, data_root):
+        calls.append(key)
+        os.makedirs(run_dir)
+        if len(calls) == interrupt['at']:
+            interrupt['at'] = None
+            raise _Interrupted  # the study is interrupted during run 5
+        base = 60.0 if backbone is None else 65.0
+        miou = base + 10 * key.fraction + key.seed
+        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=miou,
+                    mDice=miou + 5, curve='[[10, %f], [20, %f]]' % (miou / 2, miou),
+                    work_dir=run_dir)
+
+    with pytest.raises(_Interrupted):
+        study_runner.run_study(cfg, work, log=lambda s: None, finetune_fn=fake_finetune,
+                               pretrain_fn=fake_pretrain)
+    assert len(read_results(osp.join(work, 'results.csv'))) == 4
+    half = osp.join(work, 'runs', calls[4].init, f'frac{calls[4].fraction:g}_seed{calls[4].seed}')
+    assert osp.isdir(half)
+
+    lines = []
+    calls.clear()
+    study_runner.run_study(cfg, work, log=lines.append, finetune_fn=fake_finetune,
+                           pretrain_fn=fake_pretrain)
+    assert len(calls) == 8, 'finished runs must be skipped, the others run'
+    assert any('restarting a half-written run' in ln for ln in lines)
+    assert any('run 5/12' in ln for ln in lines)
+    rows = read_results(osp.join(work, 'results.csv'))
+    assert len(rows) == 12
+    assert sorted({(r['init'], float(r['fraction']), int(r['seed'])) for r in rows}) == sorted(
+        {(k.init, k.fraction, k.seed) for k in plan_runs(['densecl', 'random'], [0.5, 1.0],
+                                                         [0, 1, 2])})
+    assert osp.isfile(osp.join(work, 'results.md'))
