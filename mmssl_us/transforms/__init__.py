@@ -1,0 +1,47 @@
+"""Ultrasound augmentations, registered in mmengine's root ``TRANSFORMS`` registry.
+
+Importing this package registers every transform, so pipelines built from the mmpretrain
+or the mmseg default scope find them by name. All act on ``results['img']`` (uint8, HxW or
+HxWxC; every channel gets the same change), draw their randomness from ``np.random`` (so
+``np.random.seed`` and mmengine's seeding make them reproducible) and are applied with a
+probability ``prob``, except the crop, which always applies.
+
+Which transform models which physical effect:
+
+============================  ==========================================================
+``SpeckleNoise``              interference of echoes from sub-resolution scatterers:
+                              a unit-mean multiplicative field (Rayleigh or gamma)
+``DepthAttenuation``          uncompensated tissue attenuation: amplitude falls as
+                              ``10 ** (-alpha * depth / 20)`` down the rows
+``TGCCurve``                  the operator's time-gain-compensation sliders: a smooth
+                              gain curve over depth through random control points
+``AcousticShadow``            shadowing behind bone, calcification or gas: darkening
+                              below a (detected or random) reflector along the beams,
+                              vertical (linear probe) or radial from an apex (sector)
+``LogCompression``            the scanner's dynamic-range setting: envelope re-compressed
+                              with another range in dB
+``GainChange``                the receiver gain knob: envelope scaled before compression
+``AnisotropicPSFBlur``        finite resolution: a Gaussian point-spread function,
+                              shorter along the beam (axial) than across it (lateral)
+``SectorRandomResizedCrop``   the probe's field of view: random resized crops that stay
+                              inside the imaged (linear / convex / phased) footprint
+============================  ==========================================================
+
+Photometric transforms leave ``gt_seg_map`` untouched; the crop crops it alike. The
+helpers :func:`estimate_sector_mask`, :func:`fit_footprint` and :func:`draw_footprint`
+describe footprints; :mod:`.geometry` documents the probe models.
+"""
+from .attenuation import DepthAttenuation, TGCCurve
+from .dynamic_range import GainChange, LogCompression
+from .footprint import estimate_sector_mask, fit_footprint, fit_sector
+from .geometry import draw_footprint, sector_mask
+from .psf import AnisotropicPSFBlur
+from .sector import SectorRandomResizedCrop
+from .shadow import AcousticShadow
+from .speckle import SpeckleNoise
+
+__all__ = [
+    'SpeckleNoise', 'DepthAttenuation', 'TGCCurve', 'AcousticShadow', 'LogCompression',
+    'GainChange', 'AnisotropicPSFBlur', 'SectorRandomResizedCrop', 'estimate_sector_mask',
+    'fit_footprint', 'fit_sector', 'draw_footprint', 'sector_mask'
+]

@@ -1,0 +1,185 @@
+"""Argument checks and intensity helpers shared by the ultrasound transforms."""
+from numbers import Real
+from typing import Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+Range = Union[float, Sequence[float]]
+
+
+def check_prob(prob: float) -> float:
+    """Validate a probability of applying a transform.
+
+    Args:
+        prob (float): Probability in [0, 1].
+
+    Returns:
+        float: ``prob`` as a float.
+    """
+    if not isinstance(prob, Real) or isinstance(prob, bool) or not 0.0 <= prob <= 1.0:
+        raise ValueError(f'prob must be a number in [0, 1], got {prob!r}')
+    return float(prob)
+
+
+def check_range(name: str,
+                value: Range,
+                low: Optional[float] = None,
+                high: Optional[float] = None) -> Tuple[float, float]:
+    """Validate a scalar or a ``(min, max)`` pair and return it as a pair.
+
+    A scalar ``v`` means the fixed value ``(v, v)``.
+
+    Args:
+        name (str): Argument name, used in the error message.
+        value (float | Sequence[float]): Scalar or ``(min, max)``.
+        low (float, optional): Smallest allowed value. Defaults to None (unbounded).
+        high (float, optional): Largest allowed value. Defaults to None (unbounded).
+
+    Returns:
+        tuple[float, float]: ``(min, max)`` with ``min <= max``.
+    """
+    if isinstance(value, Real) and not isinstance(value, bool):
+        pair = (float(value), float(value))
+    elif (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2
+          and all(isinstance(v, Real) and not isinstance(v, bool) for v in value)):
+        pair = (float(value[0]), float(value[1]))
+    else:
+        raise ValueError(f'{name} must be a number or a (min, max) pair, got {value!r}')
+    if not all(np.isfinite(pair)):
+        raise ValueError(f'{name} must be finite, got {value!r}')
+    if pair[0] > pair[1]:
+        raise ValueError(f'{name} must be ordered as (min, max), got {value!r}')
+    if low is not None and pair[0] < low:
+        raise ValueError(f'{name} must be >= {low}, got {value!r}')
+    if high is not None and pair[1] > high:
+        raise ValueError(f'{name} must be <= {high}, got {value!r}')
+    return pair
+
+
+def check_number(name: str,
+                 value: float,
+                 low: Optional[float] = None,
+                 high: Optional[float] = None) -> float:
+    """Validate a finite scalar within ``[low, high]``.
+
+    Args:
+        name (str): Argument name, used in the error message.
+        value (float): The value.
+        low (float, optional): Smallest allowed value. Defaults to None (unbounded).
+        high (float, optional): Largest allowed value. Defaults to None (unbounded).
+
+    Returns:
+        float: ``value`` as a float.
+    """
+    if not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value):
+        raise ValueError(f'{name} must be a finite number, got {value!r}')
+    if low is not None and value < low:
+        raise ValueError(f'{name} must be >= {low}, got {value!r}')
+    if high is not None and value > high:
+        raise ValueError(f'{name} must be <= {high}, got {value!r}')
+    return float(value)
+
+
+def get_image(results: dict, owner: str) -> np.ndarray:
+    """Return ``results['img']`` after checking it is a uint8 HxW or HxWxC array.
+
+    Args:
+        results (dict): The pipeline's result dict.
+        owner (str): Name of the calling transform, used in the error message.
+
+    Returns:
+        np.ndarray: The image (not copied).
+    """
+    where = results.get('img_path', '<no img_path>')
+    if 'img' not in results:
+        raise ValueError(f'{owner}: results has no "img" key (image {where})')
+    img = results['img']
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim not in (2, 3):
+        desc = (f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray)
+                else type(img).__name__)
+        raise ValueError(f'{owner} expects a uint8 HxW or HxWxC image, got {desc} '
+                         f'(image {where})')
+    if img.shape[0] < 2 or img.shape[1] < 2:
+        raise ValueError(f'{owner}: image {where} is too small: shape {img.shape}')
+    return img
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """Clip float intensities to [0, 255] and round half up to uint8.
+
+    Args:
+        values (np.ndarray): Float intensities.
+
+    Returns:
+        np.ndarray: uint8 array of the same shape.
+    """
+    out = np.clip(values, 0.0, 255.0)
+    out += 0.5
+    return out.astype(np.uint8)
+
+
+def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Multiply every channel of ``img`` by the same gain map and return uint8.
+
+    Args:
+        img (np.ndarray): uint8 image, HxW or HxWxC.
+        gain (np.ndarray): float gain broadcastable to HxW (e.g. HxW, Hx1 or 1xW).
+
+    Returns:
+        np.ndarray: uint8 image of the same shape as ``img``.
+    """
+    gain = np.asarray(gain, dtype=np.float32)
+    if img.ndim == 3:
+        gain = gain[..., None]
+    return to_uint8(img.astype(np.float32) * gain)
+
+
+def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Map every pixel of a uint8 image through a 256-entry uint8 table.
+
+    Args:
+        img (np.ndarray): uint8 image, HxW or HxWxC.
+        lut (np.ndarray): uint8 table of 256 entries.
+
+    Returns:
+        np.ndarray: uint8 image of the same shape.
+    """
+    out = cv2.LUT(img, np.ascontiguousarray(lut, dtype=np.uint8).reshape(256))
+    return out.reshape(img.shape)
+
+
+def max_channel(img: np.ndarray) -> np.ndarray:
+    """Per-pixel maximum over the channels (HxW); an HxW image is returned as is.
+
+    Args:
+        img (np.ndarray): HxW or HxWxC image.
+
+    Returns:
+        np.ndarray: HxW array.
+    """
+    if img.ndim == 2:
+        return img
+    out = img[..., 0].copy()
+    for c in range(1, img.shape[2]):
+        np.maximum(out, img[..., c], out=out)
+    return out
+
+
+def any_channel_above(img: np.ndarray, threshold: int) -> np.ndarray:
+    """uint8 mask, 255 where some channel of a uint8 image exceeds ``threshold``.
+
+    Args:
+        img (np.ndarray): uint8 image, HxW or HxWxC.
+        threshold (int): Grey level in [0, 255].
+
+    Returns:
+        np.ndarray: uint8 HxW mask of 0 and 255.
+    """
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    if channels > 4:  # cv2.inRange takes scalar bounds of at most four channels
+        return (max_channel(img) > threshold).astype(np.uint8) * 255
+    if threshold >= 255:
+        return np.zeros(img.shape[:2], dtype=np.uint8)
+    background = cv2.inRange(img, (0, ) * channels, (int(threshold), ) * channels)
+    return cv2.bitwise_not(background).reshape(img.shape[:2])
