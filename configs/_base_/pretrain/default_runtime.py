@@ -1,0 +1,28 @@
+# Runtime shared by the pretraining configs (mmpretrain scope, our plugin imported).
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmssl_us.pretrain'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # the last 3 checkpoints, every 10 epochs; tools/model_converters/pretrain2seg.py reads
+    # the work dir's last_checkpoint
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_processor = dict(window_size=10)
+log_level = 'INFO'
+load_from = None
+resume = False
+# a fixed seed makes a pretraining run repeatable (override with --cfg-options randomness.seed=N)
+randomness = dict(seed=0, deterministic=False)

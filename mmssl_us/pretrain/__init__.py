@@ -1,0 +1,27 @@
+"""Self-supervised pretraining on unlabelled ultrasound, registered into mmpretrain.
+
+Importing this package (configs do it with ``custom_imports``) registers:
+
+* datasets: ``UltrasoundUnlabelledDataset`` and the ``LoadUltrasoundFrame`` and
+  ``RepeatGreyChannels`` transforms;
+* models: ``UltrasoundDenseCL``, ``UltrasoundMoCo`` and the ``SplitBatchNorm2d`` norm layer;
+* hooks: ``NegativeQueueHook``;
+
+and it imports :mod:`mmssl_us.transforms` (the ultrasound augmentations, in mmengine's root
+``TRANSFORMS`` registry) and installs safe checkpoint loading (:mod:`mmssl_us.checkpoint`).
+It never imports mmsegmentation. The pretraining -> segmentation weight conversion lives in
+:mod:`mmssl_us.pretrain.convert` (not imported here; the module itself needs only torch).
+"""
+import mmssl_us.transforms  # noqa: F401  (registers the ultrasound transforms)
+from mmssl_us.checkpoint import install as _install_safe_checkpoints
+
+from .datasets import LoadUltrasoundFrame, RepeatGreyChannels, UltrasoundUnlabelledDataset
+from .hooks import NegativeQueueHook
+from .models import SplitBatchNorm2d, UltrasoundDenseCL, UltrasoundMoCo
+
+_install_safe_checkpoints()
+
+__all__ = [
+    'LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset',
+    'NegativeQueueHook', 'SplitBatchNorm2d', 'UltrasoundDenseCL', 'UltrasoundMoCo'
+]

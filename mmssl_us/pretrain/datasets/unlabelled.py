@@ -1,0 +1,127 @@
+"""Unlabelled ultrasound for self-supervised pretraining: image folders and video frames."""
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+from mmengine.logging import MMLogger
+from mmpretrain.datasets import BaseDataset
+from mmpretrain.registry import DATASETS
+
+from .exclusion import ExclusionIndex
+from .media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames, norm_suffixes,
+                    sample_frame_indices, scan_media)
+
+
+@DATASETS.register_module()
+class UltrasoundUnlabelledDataset(BaseDataset):
+    """Every image and sampled video frame under a folder, minus the excluded evaluation files.
+
+    ``data_root/data_prefix`` is searched at any depth for images (png/jpg/jpeg/bmp/tif/tiff)
+    and videos (avi/mp4). A video contributes the frames chosen by ``frame_step`` (every k-th)
+    or ``frames_per_video`` (n spread evenly); each sample stores ``img_path`` and
+    ``frame_index`` (None for an image), and the frame is decoded only when it is loaded, by
+    ``LoadUltrasoundFrame`` in the pipeline. Files matched by ``exclude`` (by stem, and images
+    also by md5, see :class:`ExclusionIndex`) are left out. How many were found and excluded is
+    logged with the current MMLogger and kept in :attr:`stats`. There are no labels.
+
+    Args:
+        data_root (str): Root folder; relative ``data_prefix`` and ``exclude`` entries are joined
+            to it. Defaults to ''.
+        data_prefix (str | dict): Folder of the unlabelled pool under ``data_root`` (or
+            ``dict(img_path=...)``). Defaults to ''.
+        exclude (Sequence[str]): Folders, files and ``.txt`` lists never to use. Defaults to ().
+        frame_step (int, optional): Take every k-th video frame. Defaults to None, which means 1
+            unless ``frames_per_video`` is given.
+        frames_per_video (int, optional): Take n frames per video, evenly spread.
+            Defaults to None.
+        image_suffixes (Sequence[str]): Image suffixes. Defaults to IMAGE_SUFFIXES.
+        video_suffixes (Sequence[str]): Video suffixes. Defaults to VIDEO_SUFFIXES.
+        pipeline (Sequence[dict]): Transforms, starting with ``LoadUltrasoundFrame``.
+            Defaults to ().
+        **kwargs: Passed to mmpretrain's ``BaseDataset`` (``indices``, ``serialize_data``, ...).
+    """
+
+    def __init__(self,
+                 data_root: str = '',
+                 data_prefix: Union[str, dict] = '',
+                 exclude: Sequence[str] = (),
+                 frame_step: Optional[int] = None,
+                 frames_per_video: Optional[int] = None,
+                 image_suffixes: Sequence[str] = IMAGE_SUFFIXES,
+                 video_suffixes: Sequence[str] = VIDEO_SUFFIXES,
+                 pipeline: Sequence = (),
+                 **kwargs) -> None:
+        if frame_step is None and frames_per_video is None:
+            frame_step = 1
+        sample_frame_indices(1, frame_step, frames_per_video)  # validates both arguments
+        if isinstance(exclude, str):
+            exclude = [exclude]
+        self.exclude = list(exclude)
+        self.frame_step = frame_step
+        self.frames_per_video = frames_per_video
+        self.image_suffixes = norm_suffixes(image_suffixes, 'image_suffixes')
+        self.video_suffixes = norm_suffixes(video_suffixes, 'video_suffixes')
+        self.stats: dict = {}
+        kwargs.setdefault('ann_file', '')
+        super().__init__(data_root=data_root, data_prefix=data_prefix, pipeline=pipeline,
+                         **kwargs)
+
+    def _missing_folder_message(self, folder: str) -> str:
+        root = self.data_root or osp.dirname(folder.rstrip('/\\')) or '.'
+        return (
+            f'unlabelled data folder not found: {folder}\n'
+            f'Put the unlabelled ultrasound there: images (png/jpg/bmp/tif) and/or videos '
+            f'(avi/mp4), in sub-folders of any depth. The knee layout (docs/CONTRACTS.md) is\n'
+            f'  {root}/unlabelled/            pretraining pool\n'
+            f'  {root}/images/{{train,val,test}}/<patient>_<frame>.png  (test is excluded)\n'
+            f'  {root}/masks/{{train,val,test}}/<patient>_<frame>.png\n'
+            f'or generate the synthetic default data with\n'
+            f'  python tools/generate_synthetic.py --out {root}\n'
+            f'or point the config elsewhere with --cfg-options '
+            f'train_dataloader.dataset.data_root=<folder>')
+
+    def load_data_list(self) -> List[dict]:
+        """List the samples: images first, then video frames, each in sorted path order."""
+        folder = self.img_prefix
+        if not osp.isdir(folder):
+            raise FileNotFoundError(self._missing_folder_message(folder))
+        images, videos = scan_media(folder, self.image_suffixes, self.video_suffixes)
+        excluded = ExclusionIndex.from_sources(self.exclude, self.data_root,
+                                               self.image_suffixes, self.video_suffixes)
+        stats = dict(images_found=len(images), videos_found=len(videos), excluded_by_stem=0,
+                     excluded_by_md5=0, videos_excluded=0, video_frames=0)
+        data_list = []
+        for path in images:
+            why = excluded.match(path, is_video=False)
+            if why is None:
+                data_list.append(dict(img_path=path, frame_index=None))
+            else:
+                stats[f'excluded_by_{why}'] += 1
+        for path in videos:
+            if excluded.match(path, is_video=True) is not None:
+                stats['videos_excluded'] += 1
+                continue
+            frames = sample_frame_indices(count_video_frames(path), self.frame_step,
+                                          self.frames_per_video)
+            stats['video_frames'] += len(frames)
+            data_list.extend(dict(img_path=path, frame_index=i) for i in frames)
+        stats['samples'] = len(data_list)
+        self.stats = stats
+        MMLogger.get_current_instance().info(
+            f'{type(self).__name__}: {folder}: found {stats["images_found"]} images and '
+            f'{stats["videos_found"]} videos; excluded {stats["excluded_by_stem"]} images by '
+            f'stem, {stats["excluded_by_md5"]} by md5 (renamed copies) and '
+            f'{stats["videos_excluded"]} videos by stem, using {len(excluded.stems)} excluded '
+            f'stems from {self.exclude}; {stats["video_frames"]} video frames sampled; '
+            f'{stats["samples"]} samples')
+        if not data_list:
+            what = ('every image and video found there is excluded'
+                    if images or videos else
+                    f'no images ({"/".join(self.image_suffixes)}) or videos '
+                    f'({"/".join(self.video_suffixes)}) found')
+            raise ValueError(f'no pretraining samples in {folder}: {what}')
+        return data_list
+
+    def extra_repr(self) -> List[str]:
+        return [f'Folder: \t{self.img_prefix}', f'Excluded: \t{self.exclude}',
+                f'Frame sampling: \tframe_step={self.frame_step}, '
+                f'frames_per_video={self.frames_per_video}']

@@ -1,0 +1,119 @@
+"""DenseCL for small ultrasound data sets: mmpretrain's DenseCL with a sized, checked queue."""
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmpretrain.models import DenseCL
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from .queue import NegativeQueueMixin, QueueLen
+
+
+def check_ema_momentum(momentum: float) -> float:
+    """Validate the EMA weight of the online encoder (``1 - m`` in the MoCo papers' notation).
+
+    Args:
+        momentum (float): Weight of the online parameters in one key-encoder update.
+
+    Returns:
+        float: ``momentum`` unchanged.
+
+    Raises:
+        ValueError: outside ``(0, 0.5)``; a value such as 0.999 is the papers' ``m`` passed by
+            mistake, which would make the key encoder a copy of the query encoder.
+    """
+    if not isinstance(momentum, (int, float)) or isinstance(momentum, bool) \
+            or not 0.0 < momentum < 0.5:
+        raise ValueError(
+            f'momentum={momentum!r}: mmpretrain applies key = (1 - momentum) * key + momentum * '
+            'query, so momentum is 1 - m in the papers\' notation and must lie in (0, 0.5); '
+            'for the papers\' m = 0.999 pass momentum=0.001')
+    return float(momentum)
+
+
+@MODELS.register_module()
+class UltrasoundDenseCL(NegativeQueueMixin, DenseCL):
+    """DenseCL (`Wang et al., CVPR 2021 <https://arxiv.org/abs/2011.09157>`_) for small data.
+
+    The loss is mmpretrain's :class:`~mmpretrain.models.DenseCL` unchanged:
+    ``(1 - loss_lambda) * single + loss_lambda * dense`` InfoNCE terms against two queues of
+    negative keys. What changes:
+
+    * ``queue_len='auto'`` sizes both queues from the data set at the start of training (see
+      :mod:`mmssl_us.pretrain.models.queue` for the rule and :class:`NegativeQueueHook`), and a
+      queue length that is not a multiple of the global batch raises a ``ValueError`` naming
+      ``queue_len``, the batch size and the world size instead of a bare ``assert``.
+    * ``momentum`` is validated and documented in the convention the code really uses.
+      mmpretrain's docstring says "Defaults to 0.999", but its code defaults to 0.001 and passes
+      it to :class:`mmengine.model.ExponentialMovingAverage`, which computes
+      ``key = (1 - momentum) * key + momentum * query``: the paper's ``m = 0.999`` is
+      ``momentum=0.001`` here.
+    * The ``loss_lambda`` warm-up of the paper (``loss_lambda = 0`` for the first iterations)
+      is mmpretrain's ``DenseCLHook``, which our configs add to ``custom_hooks``.
+
+    Runs in one process without ``torch.distributed``: mmengine's ``all_gather`` and
+    ``broadcast`` return the local tensor there. On one device the upstream key shuffle is a
+    permutation inside one BN batch; use ``norm_cfg=dict(type='SplitBatchNorm2d')`` in the
+    backbone to get multi-GPU BN groups back.
+
+    Args:
+        backbone (dict): Backbone config (e.g. ResNetV1c).
+        neck (dict): Neck config (``DenseCLNeck``).
+        head (dict): Head config (``ContrastiveHead``).
+        queue_len (int | str): Keys per queue, a multiple of the global batch, or ``'auto'``.
+            Defaults to 'auto'.
+        feat_dim (int): Dimension of the projected keys. Defaults to 128.
+        momentum (float): Online-encoder weight of the key-encoder EMA, ``1 - m``.
+            Defaults to 0.001 (the paper's m = 0.999).
+        loss_lambda (float): Weight of the dense loss in [0, 1]. Defaults to 0.5.
+        pretrained (str, optional): Checkpoint to initialise from. Defaults to None.
+        data_preprocessor (dict, optional): Pre-processor config. Defaults to None.
+        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+    """
+
+    queue_names = ('queue', 'queue2')
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 queue_len: QueueLen = 'auto',
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 loss_lambda: float = 0.5,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        if queue_len != 'auto' and (not isinstance(queue_len, int) or isinstance(queue_len, bool)):
+            raise ValueError(f'queue_len must be a positive int or "auto", got {queue_len!r}')
+        if not isinstance(loss_lambda, (int, float)) or not 0.0 <= loss_lambda <= 1.0:
+            raise ValueError(f'loss_lambda must lie in [0, 1], got {loss_lambda!r}')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            queue_len=self._placeholder_len(queue_len),
+            feat_dim=feat_dim,
+            momentum=check_ema_momentum(momentum),
+            loss_lambda=float(loss_lambda),
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.queue_len = queue_len
+
+    def _dequeue_and_enqueue2(self, keys: torch.Tensor) -> None:
+        self._enqueue('queue2', keys)
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """DenseCL losses of two views: ``inputs = [query view, key view]``, each NxCxHxW.
+
+        Returns:
+            dict[str, Tensor]: ``loss_single`` and ``loss_dense``, already weighted.
+        """
+        self._check_resolved()
+        if not isinstance(inputs, list) or len(inputs) != 2:
+            raise ValueError('UltrasoundDenseCL needs two views per image (MultiView with '
+                             f'num_views=2), got {type(inputs).__name__} of '
+                             f'{len(inputs) if isinstance(inputs, list) else "?"}')
+        return super().loss(inputs, data_samples, **kwargs)

@@ -1,0 +1,75 @@
+"""LoadUltrasoundFrame and RepeatGreyChannels: grey conversion, bit depth, video frames."""
+import cv2
+import numpy as np
+import pytest
+
+from mmssl_us.pretrain.datasets import LoadUltrasoundFrame, RepeatGreyChannels
+
+
+def _load(path, channels=3, frame_index=None):
+    return LoadUltrasoundFrame(channels)(dict(img_path=str(path), frame_index=frame_index))
+
+
+def test_grey_png_to_one_and_three_channels(tmp_path):
+    img = np.random.default_rng(0).integers(0, 256, (20, 30), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / 'g.png'), img)
+    one = _load(tmp_path / 'g.png', 1)
+    np.testing.assert_array_equal(one['img'], img)
+    assert one['img_shape'] == (20, 30) == one['ori_shape']
+    three = _load(tmp_path / 'g.png', 3)['img']
+    assert three.shape == (20, 30, 3)
+    for c in range(3):
+        np.testing.assert_array_equal(three[:, :, c], img)
+
+
+def test_colour_uses_bt601_luma(tmp_path):
+    bgr = np.zeros((4, 4, 3), np.uint8)
+    bgr[...] = (200, 100, 50)  # B, G, R
+    cv2.imwrite(str(tmp_path / 'c.png'), bgr)
+    expected = round(0.114 * 200 + 0.587 * 100 + 0.299 * 50)  # 96
+    assert np.all(_load(tmp_path / 'c.png', 1)['img'] == expected)
+    bgra = np.dstack([bgr, np.full((4, 4), 7, np.uint8)])
+    cv2.imwrite(str(tmp_path / 'a.png'), bgra)
+    assert np.all(_load(tmp_path / 'a.png', 1)['img'] == expected)  # alpha ignored
+
+
+def test_sixteen_bit_is_scaled_to_eight(tmp_path):
+    img = np.array([[0, 257 * 100, 65535, 128]], np.uint16)
+    cv2.imwrite(str(tmp_path / 'w.png'), img)
+    np.testing.assert_array_equal(_load(tmp_path / 'w.png', 1)['img'], [[0, 100, 255, 0]])
+
+
+def test_float_tiff_is_refused_naming_the_file(tmp_path):
+    cv2.imwrite(str(tmp_path / 'f.tif'), np.ones((4, 4), np.float32))
+    with pytest.raises(ValueError, match=r'f\.tif.*float32'):
+        _load(tmp_path / 'f.tif')
+
+
+def test_video_frame_by_index(tmp_path, media):
+    frames = [np.full((32, 40), v, np.uint8) for v in (20, 120, 220)]
+    media.avi(tmp_path / 'v.avi', frames)
+    out = _load(tmp_path / 'v.avi', 1, frame_index=2)
+    assert out['img'].shape == (32, 40) and abs(float(out['img'].mean()) - 220) < 3
+    with pytest.raises(ValueError, match=r'frame 7 of video .*v\.avi'):
+        _load(tmp_path / 'v.avi', 1, frame_index=7)
+
+
+def test_arguments_and_repr():
+    with pytest.raises(ValueError, match='channels must be 1 or 3, got 2'):
+        LoadUltrasoundFrame(2)
+    assert repr(LoadUltrasoundFrame(1)) == 'LoadUltrasoundFrame(channels=1)'
+    with pytest.raises(ValueError, match='channels must be a positive int, got 0'):
+        RepeatGreyChannels(0)
+    assert repr(RepeatGreyChannels(3)) == 'RepeatGreyChannels(channels=3)'
+
+
+def test_repeat_grey_channels():
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    out = RepeatGreyChannels(3)(dict(img=grey.copy()))['img']
+    assert out.shape == (3, 4, 3) and all(np.array_equal(out[:, :, c], grey) for c in range(3))
+    out1 = RepeatGreyChannels(3)(dict(img=grey[:, :, None].copy()))['img']
+    np.testing.assert_array_equal(out1, out)
+    same = np.zeros((3, 4, 3), np.uint8)
+    assert RepeatGreyChannels(3)(dict(img=same))['img'] is same
+    with pytest.raises(ValueError, match=r'grey HxW.*\(3, 4, 2\).*x\.png'):
+        RepeatGreyChannels(3)(dict(img=np.zeros((3, 4, 2), np.uint8), img_path='x.png'))
