@@ -1,0 +1,67 @@
+# Knee suprapatellar recess (labels: 0 background, 1 recess), layout of docs/CONTRACTS.md:
+#   data/knee/images/{train,val,test}/<patient>_<frame>.png + data/knee/masks/... (same names).
+# A missing data_root stops with an error that says how to make the synthetic default:
+#   python tools/generate_synthetic.py --out data/knee
+# Grey ultrasound: LoadImageFromFile keeps its default color_type='color', so each 8-bit grey
+# image is read with its single channel repeated into 3 (B = G = R) for the 3-channel ResNet stem.
+# The label fraction applies to the training split only (train_dataloader.dataset.label_fraction,
+# .fraction_seed); val/test are built with test_mode=True, where a fraction is refused.
+dataset_type = 'KneeRecessDataset'
+data_root = 'data/knee'
+img_scale = (256, 256)  # the synthetic generator's default size
+crop_size = (256, 256)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=img_scale, ratio_range=(0.5, 2.0), keep_ratio=True),
+    # no cat_max_ratio: with a small foreground almost every crop is >75% background, and
+    # RandomCrop would re-draw 10 times for nothing
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    # on grey images (zero saturation) only its brightness and contrast steps change pixels
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    # masks are loaded after Resize: metrics are computed at the original size
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
+        label_fraction=1.0,
+        fraction_seed=0,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/val', seg_map_path='masks/val'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/test', seg_map_path='masks/test'),
+        test_mode=True,
+        pipeline=test_pipeline))
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+test_evaluator = val_evaluator

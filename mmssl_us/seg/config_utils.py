@@ -1,0 +1,135 @@
+"""Override the size of a segmentation run with ``--cfg-options`` keys.
+
+The crop size lives in two places of a config (the training ``RandomCrop`` and the
+pre-processor's padding ``size``), the schedule length in three (loop, poly-lr end, checkpoint
+interval) and the backbone depth changes the head widths. :func:`seg_cfg_options` finds them all
+in a loaded config and returns the dotted keys to set, for ``Config.merge_from_dict`` or, via
+:func:`format_cfg_options`, for ``tools/train.py --cfg-options``.
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+__all__ = ['seg_cfg_options', 'format_cfg_options']
+
+# stage-4 / stage-3 output channels of mmseg's ResNet per depth
+_RESNET_CHANNELS = {18: (512, 256), 34: (512, 256), 50: (2048, 1024), 101: (2048, 1024),
+                    152: (2048, 1024)}
+
+
+def _pipeline_keys(cfg, loader: str, transform: str) -> List[str]:
+    pipeline = cfg.get(loader, {}).get('dataset', {}).get('pipeline', [])
+    return [f'{loader}.dataset.pipeline.{i}' for i, t in enumerate(pipeline)
+            if isinstance(t, dict) and t.get('type') == transform]
+
+
+def _pair(value: Any, name: str) -> Tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value, value)
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, int) and v > 0 for v in value)):
+        raise ValueError(f'{name} must be a positive int or (h, w), got {value!r}')
+    return tuple(value)  # type: ignore[return-value]
+
+
+def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
+                    max_iters: Optional[int] = None, val_interval: Optional[int] = None,
+                    batch_size: Optional[int] = None, depth: Optional[int] = None,
+                    head_channels: Optional[int] = None, label_fraction: Optional[float] = None,
+                    fraction_seed: Optional[int] = None, seed: Optional[int] = None,
+                    num_workers: Optional[int] = None) -> Dict[str, Any]:
+    """Dotted config keys that shrink (or grow) a segmentation run; None leaves a setting.
+
+    Args:
+        cfg (mmengine.Config): A loaded segmentation config.
+        crop_size (int | tuple): Training crop (h, w): sets every ``RandomCrop`` of the training
+            pipeline and ``model.data_preprocessor.size``. Defaults to None.
+        img_scale (int | tuple): Resize scale of ``RandomResize`` (training) and ``Resize``
+            (val/test). Defaults to None.
+        max_iters (int): Iterations; also the poly-lr end. Defaults to None.
+        val_interval (int): Validation and checkpoint interval (capped at ``max_iters``).
+            Defaults to None.
+        batch_size (int): Training batch size. Defaults to None.
+        depth (int): ResNet depth (18, 34, 50, 101, 152), with the head input widths.
+            Defaults to None.
+        head_channels (int): Width of the decode and auxiliary heads. Defaults to None.
+        label_fraction (float): Training label fraction. Defaults to None.
+        fraction_seed (int): Seed of the fraction draw. Defaults to None.
+        seed (int): Training seed (``randomness.seed``). Defaults to None.
+        num_workers (int): Dataloader workers of all loaders. Defaults to None.
+
+    Returns:
+        dict[str, Any]: Dotted key -> value.
+    """
+    out: Dict[str, Any] = {}
+    if crop_size is not None:
+        crop = _pair(crop_size, 'crop_size')
+        keys = _pipeline_keys(cfg, 'train_dataloader', 'RandomCrop')
+        if not keys:
+            raise ValueError('the training pipeline has no RandomCrop to resize')
+        out.update({f'{k}.crop_size': crop for k in keys})
+        out['model.data_preprocessor.size'] = crop
+    if img_scale is not None:
+        scale = _pair(img_scale, 'img_scale')
+        for loader, transform in (('train_dataloader', 'RandomResize'),
+                                  ('val_dataloader', 'Resize'), ('test_dataloader', 'Resize')):
+            out.update({f'{k}.scale': scale for k in _pipeline_keys(cfg, loader, transform)})
+    if max_iters is not None:
+        if max_iters < 1:
+            raise ValueError(f'max_iters must be >= 1, got {max_iters}')
+        out['train_cfg.max_iters'] = max_iters
+        for i, sched in enumerate(cfg.get('param_scheduler', []) or []):
+            if 'end' in sched:
+                out[f'param_scheduler.{i}.end'] = max_iters
+        val_interval = min(val_interval or cfg.train_cfg.get('val_interval', max_iters),
+                           max_iters)
+    if val_interval is not None:
+        if val_interval < 1:
+            raise ValueError(f'val_interval must be >= 1, got {val_interval}')
+        out['train_cfg.val_interval'] = val_interval
+        out['default_hooks.checkpoint.interval'] = val_interval
+    if batch_size is not None:
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        out['train_dataloader.batch_size'] = batch_size
+    if depth is not None:
+        if depth not in _RESNET_CHANNELS:
+            raise ValueError(f'depth must be one of {sorted(_RESNET_CHANNELS)}, got {depth!r}')
+        if 'depth' not in cfg.model.backbone:
+            raise ValueError(f'backbone {cfg.model.backbone.type} has no depth to set')
+        c4, c3 = _RESNET_CHANNELS[depth]
+        out['model.backbone.depth'] = depth
+        out['model.decode_head.in_channels'] = c4
+        if cfg.model.get('auxiliary_head'):
+            out['model.auxiliary_head.in_channels'] = c3
+    if head_channels is not None:
+        if head_channels < 1:
+            raise ValueError(f'head_channels must be >= 1, got {head_channels}')
+        out['model.decode_head.channels'] = head_channels
+        if cfg.model.get('auxiliary_head'):
+            out['model.auxiliary_head.channels'] = head_channels
+    if label_fraction is not None:
+        out['train_dataloader.dataset.label_fraction'] = label_fraction
+    if fraction_seed is not None:
+        out['train_dataloader.dataset.fraction_seed'] = fraction_seed
+    if seed is not None:
+        out['randomness.seed'] = seed
+    if num_workers is not None:
+        if num_workers < 0:
+            raise ValueError(f'num_workers must be >= 0, got {num_workers}')
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(loader):
+                out[f'{loader}.num_workers'] = num_workers
+                out[f'{loader}.persistent_workers'] = num_workers > 0
+    return out
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return '(' + ','.join(_format_value(v) for v in value) + (',)' if len(value) == 1 else ')')
+    if isinstance(value, list):
+        return '[' + ','.join(_format_value(v) for v in value) + ']'
+    return str(value)
+
+
+def format_cfg_options(options: Dict[str, Any]) -> Sequence[str]:
+    """``key=value`` strings that mmengine's ``DictAction`` parses back to the same values."""
+    return [f'{key}={_format_value(value)}' for key, value in options.items()]

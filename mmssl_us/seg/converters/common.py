@@ -1,0 +1,60 @@
+"""Small helpers shared by the dataset converters."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+__all__ = ['SPLITS', 'write_png', 'write_pair', 'to_uint8']
+
+SPLITS = ('train', 'val', 'test')
+
+
+def write_png(path: str, array: np.ndarray) -> None:
+    """Write an 8-bit PNG, creating the folder; raise naming the file if OpenCV fails."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    if array.dtype != np.uint8:
+        raise ValueError(f'{path}: expected uint8 data, got {array.dtype}')
+    if not cv2.imwrite(path, array):
+        raise OSError(f'could not write {path}')
+
+
+def write_pair(out_dir: str, split: str, name: str, image: np.ndarray, mask: np.ndarray) -> None:
+    """Write ``images/<split>/<name>.png`` and ``masks/<split>/<name>.png`` under ``out_dir``.
+
+    Args:
+        out_dir (str): Dataset root.
+        split (str): 'train', 'val' or 'test'.
+        name (str): File stem.
+        image (np.ndarray): HxW uint8 grey image.
+        mask (np.ndarray): HxW uint8 label map of the same size.
+    """
+    if split not in SPLITS:
+        raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+    if image.shape[:2] != mask.shape[:2] or mask.ndim != 2:
+        raise ValueError(f'{name}: image {image.shape} and mask {mask.shape} differ')
+    write_png(osp.join(out_dir, 'images', split, name + '.png'), image)
+    write_png(osp.join(out_dir, 'masks', split, name + '.png'), mask)
+
+
+def to_uint8(image: np.ndarray, source: str) -> np.ndarray:
+    """Grey image as uint8: kept when already 8-bit or in [0, 255], min-max scaled otherwise.
+
+    Args:
+        image (np.ndarray): HxW image of any numeric dtype.
+        source (str): File name for error messages.
+
+    Returns:
+        np.ndarray: HxW uint8 image.
+    """
+    if image.dtype == np.uint8:
+        return image
+    arr = image.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f'{source}: image has non-finite values')
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= 0 and hi <= 255:
+        return np.round(arr).astype(np.uint8)
+    if hi == lo:
+        return np.zeros(arr.shape, np.uint8)
+    return np.round((arr - lo) / (hi - lo) * 255).astype(np.uint8)

@@ -1,0 +1,6 @@
+"""Segmentation metrics registered into mmseg's METRICS (mIoU/mDice come from mmseg)."""
+from .ellipse import fit_mask_ellipse, mask_circumference, ramanujan_circumference
+from .hc_metric import HeadCircumferenceMetric
+
+__all__ = ['HeadCircumferenceMetric', 'fit_mask_ellipse', 'mask_circumference',
+           'ramanujan_circumference']

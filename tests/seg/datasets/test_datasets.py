@@ -1,0 +1,151 @@
+"""The ultrasound datasets: layout, patient ids, fractions, errors before training."""
+import csv
+import os
+import os.path as osp
+
+import cv2
+import pytest
+from mmseg.registry import DATASETS
+
+import mmssl_us.seg  # noqa: F401
+from mmssl_us.seg.datasets import (CAMUSDataset, EchoNetDynamicDataset, HC18Dataset,
+                                   KneeRecessDataset, UltrasoundFolderDataset)
+
+from .._helpers import write_seg_tree
+
+
+def _knee(root, split='train', **kwargs):
+    return KneeRecessDataset(data_root=root, data_prefix=dict(
+        img_path=f'images/{split}', seg_map_path=f'masks/{split}'), **kwargs)
+
+
+@pytest.mark.parametrize('name', ['KneeRecessDataset', 'EchoNetDynamicDataset', 'CAMUSDataset',
+                                  'HC18Dataset', 'UltrasoundFolderDataset'])
+def test_registered_under_own_name(name):
+    assert DATASETS.get(name).__module__.startswith('mmssl_us.seg.datasets')
+
+
+def test_knee_lists_pairs_with_patients(knee_root):
+    ds = _knee(knee_root)
+    assert len(ds) == 12
+    info = ds.get_data_info(0)
+    assert info['seg_map_path'].endswith(osp.join('masks', 'train', 'p00_000.png'))
+    assert info['patient_id'] == 'p00'
+    assert ds.metainfo['classes'] == ('background', 'recess')
+    assert ds.fraction_record['n_patients'] == 6
+
+
+def test_fraction_selects_whole_patients(knee_root):
+    ds = _knee(knee_root, label_fraction=0.5, fraction_seed=3)
+    pids = [ds.get_data_info(i)['patient_id'] for i in range(len(ds))]
+    assert len(set(pids)) == 3 and len(pids) == 6  # 3 of 6 patients, both frames each
+    again = _knee(knee_root, label_fraction=0.5, fraction_seed=3)
+    assert [again.get_data_info(i)['img_path'] for i in range(len(again))] == \
+        ds.fraction_record['files']
+    small = _knee(knee_root, label_fraction=1 / 6, fraction_seed=3)
+    assert set(small.fraction_record['files']) < set(ds.fraction_record['files'])
+
+
+def test_fraction_refused_on_evaluation_split(knee_root):
+    with pytest.raises(ValueError, match='only ever apply to the train split'):
+        _knee(knee_root, split='test', label_fraction=0.5, test_mode=True)
+    assert len(_knee(knee_root, split='test', test_mode=True)) == 4
+
+
+def test_missing_root_says_how_to_generate(tmp_path):
+    with pytest.raises(FileNotFoundError, match='tools/generate_synthetic.py --out data/knee'):
+        _knee(str(tmp_path / 'absent'))
+
+
+def test_missing_split_folder_named(knee_root):
+    with pytest.raises(FileNotFoundError, match='images/extra'):
+        _knee(knee_root, split='extra')
+
+
+def test_empty_folder_stops(tmp_path):
+    for sub in ('images/train', 'masks/train'):
+        os.makedirs(tmp_path / sub)
+    with pytest.raises(ValueError, match='no \\*.png images'):
+        _knee(str(tmp_path))
+
+
+def test_bad_mask_value_stops_at_build(knee_root):
+    path = osp.join(knee_root, 'masks', 'train', 'p02_001.png')
+    mask = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    mask[0, 0] = 3
+    cv2.imwrite(path, mask)
+    with pytest.raises(ValueError, match='p02_001.png has label values \\[3\\]'):
+        _knee(knee_root)
+
+
+def test_image_without_mask_stops(knee_root):
+    os.remove(osp.join(knee_root, 'masks', 'train', 'p04_000.png'))
+    with pytest.raises(FileNotFoundError, match='p04_000.png has no mask'):
+        _knee(knee_root)
+
+
+def test_reduce_zero_label_allows_one_more_raw_value(tmp_path):
+    root = str(tmp_path)
+    write_seg_tree(root, {'train': ['a']}, n_classes=3, frames=1)  # raw labels 0, 1, 2
+    folder = dict(data_root=root, data_prefix=dict(img_path='images/train',
+                                                   seg_map_path='masks/train'))
+    with pytest.raises(ValueError, match='label values \\[2\\]'):
+        UltrasoundFolderDataset(metainfo=dict(classes=('x', 'y')), **folder)
+    ds = UltrasoundFolderDataset(metainfo=dict(classes=('x', 'y')), reduce_zero_label=True,
+                                 **folder)
+    assert len(ds) == 1
+
+
+def test_folder_dataset_needs_classes(knee_root):
+    with pytest.raises(ValueError, match='metainfo=dict\\(classes'):
+        UltrasoundFolderDataset(data_root=knee_root)
+
+
+@pytest.mark.parametrize('cls,path,pid', [
+    (KneeRecessDataset, 'x/P12_0003.png', 'P12'),
+    (HC18Dataset, 'x/010_HC.png', '010'),
+    (HC18Dataset, 'x/010_2HC.png', '010'),
+    (EchoNetDynamicDataset, 'x/0X1A2B3C_ED.png', '0X1A2B3C'),
+    (EchoNetDynamicDataset, 'x/0X1A2B3C_ES.png', '0X1A2B3C'),
+    (CAMUSDataset, 'x/patient0042_4CH_ES.png', 'patient0042'),
+])
+def test_patient_ids(cls, path, pid):
+    assert cls.patient_of(path) == pid
+
+
+@pytest.mark.parametrize('cls,path', [(EchoNetDynamicDataset, 'x/video.png'),
+                                      (CAMUSDataset, 'x/p1_2CH_ED.png'),
+                                      (KneeRecessDataset, 'x/_001.png')])
+def test_bad_names_refused(cls, path):
+    with pytest.raises(ValueError, match=osp.basename(path)):
+        cls.patient_of(path)
+
+
+def _hc18_tree(root, rows):
+    write_seg_tree(root, {'train': ['010', '011']}, frames=1, name_fmt='{patient}_HC')
+    with open(osp.join(root, 'pixel_size.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)', 'split'])
+        w.writerows(rows)
+
+
+def test_hc18_pixel_sizes(tmp_path):
+    root = str(tmp_path)
+    _hc18_tree(root, [['010_HC.png', 0.1, 150.0, 'train'], ['011_HC.png', 0.25, 90.0, 'train']])
+    ds = HC18Dataset(data_root=root, data_prefix=dict(img_path='images/train',
+                                                      seg_map_path='masks/train'))
+    sizes = {osp.basename(ds.get_data_info(i)['img_path']): ds.get_data_info(i)['pixel_size_mm']
+             for i in range(len(ds))}
+    assert sizes == {'010_HC.png': 0.1, '011_HC.png': 0.25}
+
+
+@pytest.mark.parametrize('rows,match', [
+    ([['010_HC.png', 0.1, 1, 'train']], 'no pixel size for .*011_HC.png'),
+    ([['010_HC.png', 0.1, 1, 'train'], ['011_HC.png', -2, 1, 'train']], "bad pixel size '-2'"),
+])
+def test_hc18_bad_csv_named(tmp_path, rows, match):
+    root = str(tmp_path)
+    _hc18_tree(root, rows)
+    with pytest.raises(ValueError, match=match):
+        HC18Dataset(data_root=root, data_prefix=dict(img_path='images/train',
+                                                     seg_map_path='masks/train'))
