@@ -8,7 +8,8 @@ A study is an mmengine config holding one ``study`` dict (see ``configs/study/``
         synthetic=dict(patients=..., ...),  # optional: generate the data when it is missing
         pretrain=dict(densecl=dict(config=..., cfg_options=..., checkpoint=None)),
         extra_inits=dict(simclr='path/backbone.pth'),  # other pretrainings, already converted
-        finetune=dict(config=..., cfg_options=...),
+        finetune=dict(config=..., shrink=dict(crop_size=..., max_iters=..., depth=...),
+                      cfg_options=...),  # shrink: mmssl_us.seg.config_utils.seg_cfg_options
         inits=['densecl', 'random'], fractions=[0.05, 1.0], seeds=[0, 1, 2],
         baseline='random')
 
@@ -146,7 +147,8 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None]) 
             log(f'[study] pretraining {name} took {format_duration(time.time() - t0)}')
     backbone = osp.join(study_dir, 'pretrain', f'{name}_backbone.pth')
     if not osp.isfile(backbone) or osp.getmtime(backbone) < osp.getmtime(ckpt):
-        cmd = [_python(), osp.join(TOOLS, 'model_converters', 'pretrain2seg.py'), ckpt, backbone]
+        cmd = [_python(), osp.join(TOOLS, 'model_converters', 'pretrain2seg.py'), ckpt, backbone,
+               '--verify']
         subprocess.run(cmd, check=True)
     return backbone
 
@@ -171,8 +173,10 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     from mmengine.runner import Runner
 
     import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
+    from mmssl_us.seg.config_utils import seg_cfg_options
     cfg = Config.fromfile(spec['config'])
-    options = dict(spec.get('cfg_options') or {})
+    options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
+    options.update(spec.get('cfg_options') or {})
     options.update({
         'data_root': data_root,
         'train_dataloader.dataset.data_root': data_root,
@@ -258,8 +262,40 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
         progress.end(time.time() - t0)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '
             f'({format_duration(time.time() - t0)})')
-    paths = write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'))
+    paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random')))
+    if study.get('tsne'):
+        paths.append(tsne_figure(study, backbones, work_dir, log))
+    with open(paths[0], encoding='utf-8') as f:
+        log(f.read())
     log(f'[study] results: {results_csv}')
-    for p in (paths if isinstance(paths, (list, tuple)) else [paths]):
+    for p in paths:
         log(f'[study] report: {p}')
     return work_dir
+
+
+def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], work_dir: str,
+                log: Callable[[str], None]) -> str:
+    """t-SNE of the initial backbones (pretrained vs random) on the study's test split."""
+    from mmengine.config import Config
+
+    from mmssl_us.seg.config_utils import format_cfg_options, seg_cfg_options
+    spec, ft = study['tsne'], study['finetune']
+    out = osp.join(work_dir, 'tsne_backbones.png')
+    if osp.isfile(out):
+        return out
+    cfg = Config.fromfile(ft['config'])
+    options = seg_cfg_options(cfg, **(ft.get('shrink') or {}))
+    options.update({k: v for k, v in (ft.get('cfg_options') or {}).items()})
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options[f'{loader}.dataset.data_root'] = study['data_root']
+    inits = list(study['inits'])
+    cmd = [_python(), osp.join(TOOLS, 'analysis', 'tsne.py'), ft['config'],
+           *[backbones[i] or 'none' for i in inits], '--labels', *inits, '--out', out,
+           '--split', str(spec.get('split', 'test')),
+           '--max-images', str(spec.get('max_images', 16)),
+           '--points-per-image', str(spec.get('points_per_image', 32)),
+           '--color', str(spec.get('color', 'class')),
+           '--cfg-options', *format_cfg_options(options)]
+    log('[study] t-SNE of the initial backbones: ' + out)
+    subprocess.run(cmd, check=True)
+    return out

@@ -4,8 +4,10 @@ for mmsegmentation / mmdetection ResNet(V1c) backbones.
     python tools/model_converters/pretrain2seg.py SRC [DST] [--verify]
 
 SRC is a checkpoint file or a work dir (its ``last_checkpoint`` is used); DST defaults to
-``backbone.pth`` next to the checkpoint, e.g. ``work_dirs/r50_knee/backbone.pth``. Use the result
-with ``backbone=dict(..., init_cfg=dict(type='Pretrained', checkpoint=DST))``. ``--verify`` builds
+``backbone.pth`` next to the checkpoint, e.g. ``work_dirs/r50_knee/backbone.pth``. In mmssl_us
+configs load it with ``backbone=dict(..., init_cfg=dict(type='VerifiedPretrained',
+checkpoint=DST))``, which fails on any missing or unexpected key; other OpenMMLab projects
+(mmseg, mmdet) load it with their usual ``type='Pretrained'``. ``--verify`` builds
 mmseg's ResNetV1c (ResNet for a 7x7 stem) of the same depth, loads the weights, and fails unless
 no key is missing, none is unexpected and every loaded tensor equals its source.
 The logic is in :mod:`mmssl_us.pretrain.convert`.

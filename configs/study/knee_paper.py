@@ -1,0 +1,20 @@
+# The label-efficiency study at the published scale (DenseCL on knee recess ultrasound):
+#   python tools/run_study.py configs/study/knee_paper.py
+# ResNet-50 DenseCL for 200 epochs at batch 32 (configs/densecl/r50_knee.py), then FCN R50-D8
+# for 40k iterations at batch 16 (configs/fcn/..._knee-256x256.py) at label fractions 1%, 5% and
+# 100%, DenseCL vs random init, 3 seeds: 1 pretraining + 18 fine-tuning runs.
+# It reads data/knee in the layout of docs/CONTRACTS.md (the study's knee data is private: put
+# yours there, or add `synthetic=dict(...)` below to generate the synthetic stand-in).
+# Other pretrainings as further initialisations: add e.g.
+#   simclr=dict(config='configs/simclr/simclr_r50_knee.py') to `pretrain` and 'simclr' to `inits`
+# (or give an already converted backbone with extra_inits=dict(simclr='path/backbone.pth')).
+study = dict(
+    data_root='data/knee',
+    pretrain=dict(densecl=dict(config='configs/densecl/r50_knee.py')),
+    finetune=dict(config='configs/fcn/fcn_r50-d8-random_1xb16-40k_knee-256x256.py'),
+    inits=['densecl', 'random'],
+    fractions=[0.01, 0.05, 1.0],
+    seeds=[0, 1, 2],
+    baseline='random',
+    tsne=dict(split='test', max_images=50, points_per_image=64, color='class'),
+)
