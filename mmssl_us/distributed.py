@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ['torchrun_command', 'dist_test_main']
+__all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp']
 
 _TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools')
 
@@ -46,3 +46,18 @@ def dist_test_main(argv: Optional[Sequence[str]] = None) -> int:
         print(' '.join(cmd))
         return 0
     return subprocess.call(cmd)
+
+
+def register_cpu_ddp() -> None:
+    """Register ``CPUDistributedDataParallel`` (mmengine root MODEL_WRAPPERS): mmengine's DDP
+    wrapper with SyncBN reverted to BN, for torchrun jobs on machines without CUDA."""
+    from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+    from mmengine.registry import MODEL_WRAPPERS
+    if 'CPUDistributedDataParallel' in MODEL_WRAPPERS.module_dict:
+        return
+
+    @MODEL_WRAPPERS.register_module()
+    class CPUDistributedDataParallel(MMDistributedDataParallel):
+
+        def __init__(self, module, **kwargs):
+            super().__init__(module=revert_sync_batchnorm(module), **kwargs)

@@ -114,9 +114,36 @@ def build_test_cfg(argv: Optional[Sequence[str]] = None):
     return cfg, args.out
 
 
+def _prepare_cpu_distributed(cfg) -> None:
+    """Let torchrun jobs run on machines without a GPU (CI boxes, laptops).
+
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` and wraps the model in DDP
+    with ``device_ids=[local_rank]``; both fail without CUDA. Here we join torchrun's process group
+    with gloo ourselves (mmengine then skips its own init) and wrap without device ids, with
+    SyncBN layers turned into plain BN (SyncBN needs CUDA; each process then normalises its own
+    batch when training, and evaluation uses the running statistics either way).
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.launcher != 'pytorch' or torch.cuda.is_available():
+        return
+    from mmssl_us.distributed import register_cpu_ddp
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    register_cpu_ddp()
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    if wrapper.get('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
+        raise ValueError(f'model_wrapper_cfg type {wrapper["type"]!r} cannot run on CPU here')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    wrapper.update(type='CPUDistributedDataParallel', device_ids=None)
+    cfg.model_wrapper_cfg = wrapper
+
+
 def _runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    _prepare_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

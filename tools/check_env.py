@@ -5,6 +5,7 @@ Used by tools/setup.sh to decide whether anything needs installing.
 """
 import argparse
 import importlib
+import os
 import sys
 
 # (module, required version or None, why)
@@ -44,6 +45,15 @@ def main() -> int:
             problems.append(f'{name}: found {found}, need {version} - {why}')
         elif not args.quiet:
             print(f'ok  {name} {found or ""}')
+    # the plugin must be this checkout's (pip install -e .), not another copy on the path
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import mmssl_us
+        where = os.path.dirname(os.path.dirname(os.path.abspath(mmssl_us.__file__)))
+        if where != root:
+            problems.append(f'mmssl_us: imported from {where}, not from this checkout {root}')
+    except ImportError:
+        pass  # reported above
     for p in problems:
         if not args.quiet:
             print('MISSING ' + p)

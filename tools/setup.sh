@@ -39,11 +39,14 @@ export PIP_FIND_LINKS="$links"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 if [ ! -x "$VENV/bin/python" ]; then
+  "$base" -m venv "$VENV"
   if "$base" -c 'import torch' >/dev/null 2>&1; then
+    # Keep the base's torch (and its CUDA build): its site-packages go on the venv's path after
+    # the venv's own (a .pth file; unlike --system-site-packages this also works when the base
+    # is itself a venv or conda env). pip in the venv then sees torch as installed.
     say "base Python has torch $("$base" -c 'import torch; print(torch.__version__)'): keeping it"
-    "$base" -m venv --system-site-packages "$VENV"
-  else
-    "$base" -m venv "$VENV"
+    site_dir="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    "$base" -c 'import site, sys; print("\n".join(site.getsitepackages()))' > "$site_dir/_mmssl_us_base_site.pth"
   fi
 fi
 PY="$VENV/bin/python"

@@ -1,0 +1,61 @@
+"""finetune_once for real (tiny FCN R18 on tiny synthetic knee data), twice in one process."""
+import glob
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from mmssl_us.study.runner import RunKey, finetune_once
+from mmssl_us.synthetic.writer import write_knee_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SPEC = dict(
+    config=osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py'),
+    shrink=dict(crop_size=32, img_scale=48, max_iters=4, val_interval=2, batch_size=2, depth=18,
+                head_channels=8, num_workers=0),
+    cfg_options={'log_level': 'WARNING', 'default_hooks.checkpoint.save_last': False,
+                 'default_hooks.checkpoint.interval': 1000})
+
+
+@pytest.fixture(scope='module')
+def knee(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('knee'))
+    write_knee_dataset(root, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
+                       seed=0, progress_every=10**6)
+    return root
+
+
+def _backbone_ckpt(path):
+    from mmseg.models.backbones import ResNetV1c
+    torch.manual_seed(0)
+    net = ResNetV1c(depth=18, dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1))
+    torch.save({'state_dict': net.state_dict()}, path)
+    return net.state_dict()
+
+
+def test_two_runs_in_one_process_keep_their_own_logs(knee, tmp_path):
+    ckpt = str(tmp_path / 'backbone.pth')
+    _backbone_ckpt(ckpt)
+    rows = []
+    for key, backbone in ((RunKey('densecl', 0.5, 0), ckpt), (RunKey('random', 0.5, 0), None)):
+        run_dir = str(tmp_path / key.init)
+        rows.append(finetune_once(key, SPEC, backbone, run_dir, knee))
+        # the per-run files are in this run's folder, not in the first run's
+        scalars = glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))
+        assert len(scalars) == 1, scalars
+        with open(osp.join(run_dir, 'label_fraction_train.txt')) as f:
+            assert '# fraction: 0.5' in f.read()
+    for row in rows:
+        assert 0 <= row['mIoU'] <= 100 and 0 <= row['mDice'] <= 100
+        curve = json.loads(row['curve'])
+        assert [it for it, _ in curve] == [2, 4]  # validation every 2 of 4 iterations
+
+
+def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
+    ckpt = str(tmp_path / 'bad.pth')
+    state = _backbone_ckpt(ckpt)
+    state = {k.replace('stem.0.', 'stem.0.conv.'): v for k, v in state.items()}  # mmpretrain names
+    torch.save({'state_dict': state}, ckpt)
+    with pytest.raises(Exception, match='stem.0'):
+        finetune_once(RunKey('densecl', 1.0, 0), SPEC, ckpt, str(tmp_path / 'w'), knee)

@@ -1,0 +1,59 @@
+"""tools/train.py -> tools/test.py -> tools/dist_test.py (2 CPU processes, gloo) on a tiny FCN."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from mmssl_us.seg.config_utils import format_cfg_options, seg_cfg_options
+from mmssl_us.synthetic.writer import write_knee_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py')
+
+
+def _options(data_root):
+    cfg = Config.fromfile(CONFIG)
+    opts = seg_cfg_options(cfg, crop_size=32, img_scale=48, max_iters=2, val_interval=2,
+                           batch_size=2, depth=18, head_channels=8, num_workers=0)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts[f'{loader}.dataset.data_root'] = data_root
+    return format_cfg_options(opts)
+
+
+def _run(args, timeout=300):
+    env = dict(os.environ, PORT='29517', OMP_NUM_THREADS='1')
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
+                         timeout=timeout)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    return out
+
+
+def test_train_then_test_then_dist_test_agree(tmp_path):
+    data = str(tmp_path / 'knee')
+    write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
+                       seed=0, progress_every=10**6)
+    opts = _options(data)
+    work = str(tmp_path / 'work')
+    _run([osp.join(ROOT, 'tools', 'train.py'), CONFIG, '--work-dir', work, '--cfg-options',
+          *opts])
+    ckpt = osp.join(work, 'iter_2.pth')
+    assert osp.isfile(ckpt)
+
+    single = str(tmp_path / 'single.json')
+    _run([osp.join(ROOT, 'tools', 'test.py'), CONFIG, ckpt, '--work-dir', work, '--out', single,
+          '--cfg-options', *opts])
+    with open(single) as f:
+        m1 = json.load(f)
+    assert {'aAcc', 'mIoU', 'mDice'} <= set(m1)
+
+    dist = str(tmp_path / 'dist.json')
+    _run([osp.join(ROOT, 'tools', 'dist_test.py'), CONFIG, ckpt, '2', '--work-dir', work,
+          '--out', dist, '--cfg-options', *opts])
+    with open(dist) as f:
+        m2 = json.load(f)
+    for key in ('aAcc', 'mIoU', 'mDice'):
+        assert m2[key] == pytest.approx(m1[key], abs=1e-6), key
