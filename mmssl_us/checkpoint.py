@@ -32,11 +32,11 @@ The allow-list, and why each entry is harmless:
 """
 from __future__ import annotations
 
-import os
 import os.path as osp
 import pickle
-import tempfile
 from typing import Any, Callable, List, Tuple, Union
+
+from .fileio import atomic_write
 
 __all__ = ['install', 'safe_load', 'UnsafeCheckpointError', 'safe_globals_list']
 
@@ -131,30 +131,6 @@ def _load_from_local(filename: str, map_location: Any = None) -> Any:
     return safe_load(filename, map_location=map_location)
 
 
-def _atomic_write(data: Union[bytes, str], filepath: str, mode: str,
-                  encoding: str = 'utf-8') -> None:
-    folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', suffix='.tmp',
-                               dir=folder)
-    try:
-        if 'b' in mode:
-            with os.fdopen(fd, 'wb') as f:
-                f.write(data)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-        else:
-            with os.fdopen(fd, 'w', encoding=encoding) as f:
-                f.write(data)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _make_atomic_backend():
     from mmengine.fileio.backends import LocalBackend
 
@@ -162,10 +138,10 @@ def _make_atomic_backend():
         """mmengine's LocalBackend whose writes are atomic (temp file + fsync + os.replace)."""
 
         def put(self, obj: bytes, filepath) -> None:
-            _atomic_write(obj, str(filepath), 'wb')
+            atomic_write(str(filepath), obj)
 
         def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
-            _atomic_write(obj, str(filepath), 'w', encoding=encoding)
+            atomic_write(str(filepath), obj, encoding=encoding)
 
     return AtomicLocalBackend
 

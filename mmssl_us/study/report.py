@@ -9,13 +9,14 @@ absent or empty and then reads as ``None`` (``[]`` for ``curve``). Extra columns
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from ..fileio import atomic_write
 from .stats import Summary, cell_stats, check_unique, convergence_stats, paired_difference
 
 REQUIRED = ('init', 'fraction', 'seed')
@@ -117,22 +118,12 @@ def append_row(path: str, row: Mapping[str, object]) -> None:
             cols, old_rows = list(reader.fieldnames or []), list(reader)
     check_unique([{c: _parse(c, r.get(c), path) for c in REQUIRED} for r in old_rows] + [row])
     cols = _column_order(list(dict.fromkeys(cols + list(row))))
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.results-', suffix='.csv', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', newline='', encoding='utf-8') as f:
-            writer = csv.DictWriter(f, fieldnames=cols, restval='')
-            writer.writeheader()
-            writer.writerows(old_rows)
-            writer.writerow({c: _fmt_cell(c, row.get(c)) for c in cols})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    buf = io.StringIO(newline='')
+    writer = csv.DictWriter(buf, fieldnames=cols, restval='')
+    writer.writeheader()
+    writer.writerows(old_rows)
+    writer.writerow({c: _fmt_cell(c, row.get(c)) for c in cols})
+    atomic_write(path, buf.getvalue())
 
 
 def _ms(s: Optional[Summary], digits: int = 2) -> str:
