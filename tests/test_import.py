@@ -40,7 +40,8 @@ def test_transforms_and_synthetic_import_no_host():
 
 def test_study_imports_no_host():
     mods = _modules_after('import mmssl_us.study.runner, mmssl_us.study.report, '
-                          'mmssl_us.study.stats, mmssl_us.study.tsne')
+                          'mmssl_us.study.stats, mmssl_us.study.tsne, mmssl_us.study.features, '
+                          'mmssl_us.study.results')
     assert not mods & {'mmseg', 'mmpretrain'}
 
 

@@ -34,7 +34,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 
-from .report import append_row, read_results, write_report
+from .report import write_report
+from .results import append_row, read_results
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(ROOT, 'tools')

@@ -1,6 +1,6 @@
 """Statistics of the label-efficiency study: cell summaries, paired differences, convergence.
 
-A *row* is one finished run as read by :func:`mmssl_us.study.report.read_results`: a mapping
+A *row* is one finished run as read by :func:`mmssl_us.study.results.read_results`: a mapping
 with at least ``init`` (str), ``fraction`` (float) and ``seed`` (int); metrics are floats or
 ``None`` when missing, and ``curve`` is a list of ``[iteration, mIoU]`` pairs. Where a statistic
 cannot be computed honestly (too few runs, zero spread), the value is ``None`` and a ``note``

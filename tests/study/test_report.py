@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from mmssl_us.study import report
-from mmssl_us.study.report import append_row, read_results, write_report
+from mmssl_us.study.report import write_report
+from mmssl_us.study.results import append_row, read_results
 
 # mIoU per (init, fraction) over seeds 0, 1, 2 (random has only two seeds at 0.5)
 MIOU = {('random', 0.05): [40.0, 44.0, 42.0], ('random', 0.5): [70.0, 71.0],
@@ -60,7 +60,7 @@ def test_failed_append_leaves_file_whole(tmp_path, monkeypatch):
 
     def boom(src, dst):
         raise OSError('disk gone')
-    monkeypatch.setattr(report.os, 'replace', boom)
+    monkeypatch.setattr(os, 'replace', boom)
     with pytest.raises(OSError, match='disk gone'):
         append_row(str(path), dict(init='random', fraction=0.1, seed=1, mIoU=6.0))
     assert path.read_bytes() == before

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 
 from mmssl_us.study import runner as study_runner
-from mmssl_us.study.report import read_results
+from mmssl_us.study.results import read_results
 from mmssl_us.study.runner import Progress, RunKey, format_duration, plan_runs
 
 
