@@ -9,10 +9,24 @@ from __future__ import annotations
 import argparse
 import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 __all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
-           'run_test']
+           'run_test', 'format_cfg_options']
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return '(' + ','.join(_format_value(v) for v in value) + (',)' if len(value) == 1 else ')')
+    if isinstance(value, list):
+        return '[' + ','.join(_format_value(v) for v in value) + ']'
+    return str(value)
+
+
+def format_cfg_options(options: Dict[str, Any]) -> List[str]:
+    """``key=value`` strings that mmengine's ``DictAction`` (``--cfg-options``) parses back to
+    the same values, tuples and lists included."""
+    return [f'{key}={_format_value(value)}' for key, value in options.items()]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

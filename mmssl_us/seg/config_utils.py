@@ -6,7 +6,9 @@ interval) and the backbone depth changes the head widths. :func:`seg_cfg_options
 in a loaded config and returns the dotted keys to set, for ``Config.merge_from_dict`` or, via
 :func:`format_cfg_options`, for ``tools/train.py --cfg-options``.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from mmssl_us.launch import format_cfg_options  # noqa: F401  (re-exported)
 
 __all__ = ['seg_cfg_options', 'format_cfg_options']
 
@@ -120,16 +122,3 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
                 out[f'{loader}.num_workers'] = num_workers
                 out[f'{loader}.persistent_workers'] = num_workers > 0
     return out
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, tuple):
-        return '(' + ','.join(_format_value(v) for v in value) + (',)' if len(value) == 1 else ')')
-    if isinstance(value, list):
-        return '[' + ','.join(_format_value(v) for v in value) + ']'
-    return str(value)
-
-
-def format_cfg_options(options: Dict[str, Any]) -> Sequence[str]:
-    """``key=value`` strings that mmengine's ``DictAction`` parses back to the same values."""
-    return [f'{key}={_format_value(value)}' for key, value in options.items()]

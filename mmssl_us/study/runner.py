@@ -34,6 +34,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 
+from mmssl_us.launch import format_cfg_options
+
 from .report import write_report
 from .results import append_row, read_results
 
@@ -100,12 +102,7 @@ def _python() -> str:
 
 
 def _cfg_options_args(options: Optional[Dict]) -> List[str]:
-    if not options:
-        return []
-    out = ['--cfg-options']
-    for k, v in options.items():
-        out.append(f'{k}={json.dumps(v) if not isinstance(v, str) else v}')
-    return out
+    return ['--cfg-options', *format_cfg_options(options)] if options else []
 
 
 def ensure_data(study: Dict, log: Callable[[str], None]) -> None:
@@ -167,6 +164,18 @@ class CurveHook(Hook):
             self.curve.append([int(runner.iter), float(metrics['mIoU'])])
 
 
+def _finetune_options(cfg, spec: Dict, data_root: str) -> Dict:
+    """The fine-tuning config's overrides common to every run: the study's shrink settings
+    (mmssl_us.seg.config_utils.seg_cfg_options), its cfg_options, and the data root."""
+    from mmssl_us.seg.config_utils import seg_cfg_options
+    options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
+    options.update(spec.get('cfg_options') or {})
+    options['data_root'] = data_root
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options[f'{loader}.dataset.data_root'] = data_root
+    return options
+
+
 def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
                   data_root: str) -> Dict:
     """Train one fine-tuning run in this process and evaluate it on the test split."""
@@ -174,15 +183,9 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     from mmengine.runner import Runner
 
     import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
-    from mmssl_us.seg.config_utils import seg_cfg_options
     cfg = Config.fromfile(spec['config'])
-    options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
-    options.update(spec.get('cfg_options') or {})
+    options = _finetune_options(cfg, spec, data_root)
     options.update({
-        'data_root': data_root,
-        'train_dataloader.dataset.data_root': data_root,
-        'val_dataloader.dataset.data_root': data_root,
-        'test_dataloader.dataset.data_root': data_root,
         'train_dataloader.dataset.label_fraction': key.fraction,
         'train_dataloader.dataset.fraction_seed': key.seed,
         'randomness.seed': key.seed,
@@ -283,16 +286,11 @@ def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], work_dir: str,
     """t-SNE of the initial backbones (pretrained vs random) on the study's test split."""
     from mmengine.config import Config
 
-    from mmssl_us.seg.config_utils import format_cfg_options, seg_cfg_options
     spec, ft = study['tsne'], study['finetune']
     out = osp.join(work_dir, 'tsne_backbones.png')
     if osp.isfile(out):
         return out
-    cfg = Config.fromfile(ft['config'])
-    options = seg_cfg_options(cfg, **(ft.get('shrink') or {}))
-    options.update({k: v for k, v in (ft.get('cfg_options') or {}).items()})
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options[f'{loader}.dataset.data_root'] = study['data_root']
+    options = _finetune_options(Config.fromfile(ft['config']), ft, study['data_root'])
     inits = list(study['inits'])
     cmd = [_python(), osp.join(TOOLS, 'analysis', 'tsne.py'), ft['config'],
            *[backbones[i] or 'none' for i in inits], '--labels', *inits, '--out', out,

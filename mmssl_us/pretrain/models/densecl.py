@@ -84,8 +84,6 @@ class UltrasoundDenseCL(NegativeQueueMixin, DenseCL):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        if queue_len != 'auto' and (not isinstance(queue_len, int) or isinstance(queue_len, bool)):
-            raise ValueError(f'queue_len must be a positive int or "auto", got {queue_len!r}')
         if not isinstance(loss_lambda, (int, float)) or not 0.0 <= loss_lambda <= 1.0:
             raise ValueError(f'loss_lambda must lie in [0, 1], got {loss_lambda!r}')
         super().__init__(

@@ -45,8 +45,6 @@ class UltrasoundMoCo(NegativeQueueMixin, MoCo):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        if queue_len != 'auto' and (not isinstance(queue_len, int) or isinstance(queue_len, bool)):
-            raise ValueError(f'queue_len must be a positive int or "auto", got {queue_len!r}')
         super().__init__(
             backbone=backbone,
             neck=neck,

@@ -96,10 +96,16 @@ class NegativeQueueMixin:
 
     @staticmethod
     def _placeholder_len(queue_len: QueueLen) -> int:
-        """Length allocated at construction: 1 until ``'auto'`` is resolved."""
+        """Length allocated at construction: 1 until ``'auto'`` is resolved.
+
+        Raises:
+            ValueError: ``queue_len`` is neither ``'auto'`` nor a positive int.
+        """
         if queue_len == 'auto':
             return 1
-        return _positive_int('queue_len', queue_len)
+        if not isinstance(queue_len, int) or isinstance(queue_len, bool) or queue_len < 1:
+            raise ValueError(f'queue_len must be a positive int or "auto", got {queue_len!r}')
+        return queue_len
 
     @torch.no_grad()
     def resize_queues(self, queue_len: int) -> None:
