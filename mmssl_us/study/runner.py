@@ -192,10 +192,6 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
         'work_dir': run_dir,
         'experiment_name': key.name.replace('/', '_'),
     })
-    if cfg.get('visualizer'):
-        # mmengine keeps one visualizer per name for the whole process: a fixed name would send
-        # every later run's scalars and config into the first run's folder
-        options['visualizer.name'] = f'visualizer_{key.name}_{time.time_ns()}'
     if backbone is None:
         options['model.backbone.init_cfg'] = None
         options['model.pretrained'] = None
