@@ -12,7 +12,7 @@ SplitBatchNorm2d), so the difference is the data side:
 * stock: ``train_pipeline`` of mmpretrain's ``imagenet_bs32_mocov2.py`` (what its DenseCL config
   uses: LoadImageFromFile, RandomResizedCrop, ColorJitter, RandomGrayscale, GaussianBlur, flip),
   read from the installed mmpretrain, with ``hue=0``: mmcv 2.1's hue jitter overflows np.uint8
-  under numpy 2 (ENVIRONMENT.md trap 7), so the stock hue step cannot run here.
+  under numpy 2 (docs/ENVIRONMENT.md trap 7), so the stock hue step cannot run here.
 
 Figures: augmentation pipeline samples/s (two views each) in this one process with OpenCV
 threading off, as in a dataloader worker; model step time; loading + step together with

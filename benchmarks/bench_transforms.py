@@ -10,7 +10,7 @@ is the steadier measure of the work per image.
   frames, and the crops on the full frames;
 * ``view``: one augmented view from a full frame, for the ultrasound view of the DenseCL
   config (read from ``configs/_base_/pretrain/knee_unlabelled.py`` when present, else the
-  copy below) and for mmpretrain's stock DenseCL view (``hue=0``: ENVIRONMENT.md trap 7),
+  copy below) and for mmpretrain's stock DenseCL view (``hue=0``: docs/ENVIRONMENT.md trap 7),
   built through the mmpretrain registry in the mmpretrain scope.
 
 Frames: ``/work/shared/data/hc18/training_set/*_HC.png`` (800x540) when present, else

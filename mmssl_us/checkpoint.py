@@ -12,9 +12,10 @@ that every path that loads or saves a checkpoint benefits (``--resume``, ``load_
   A checkpoint whose pickle would call anything else (``os.system`` via ``__reduce__``, say) is
   refused before any of its code runs.
 * **Writing.** mmengine writes checkpoints with a plain ``open(path, 'wb')``: a run killed during
-  the write leaves a torn file behind. :func:`install` makes the local file backend write to a
-  temporary file in the same folder, fsync it and ``os.replace`` it into place, so a reader sees
-  the old file or the new one, never half of one.
+  the write leaves a torn file behind. :func:`install` makes the local file backend write
+  through :func:`mmssl_us.fileio.atomic_write` (a temporary file in the same folder, fsynced and
+  ``os.replace``-d into place, with the mode a plain ``open`` would give), so a reader sees the
+  old file or the new one, never half of one.
 
 The allow-list, and why each entry is harmless:
 

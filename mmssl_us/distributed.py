@@ -1,4 +1,8 @@
-"""torchrun command lines for the distributed tools (tools/dist_test.py)."""
+"""torchrun command lines for the distributed tools (tools/dist_test.py).
+
+Each process runs the package's entry point, ``python -m mmssl_us.launch test``, so nothing
+depends on where the repository's tools/ folder is.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +12,25 @@ import subprocess
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp']
+__all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp', 'child_env']
 
-_TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools')
+
+def child_env(env: Optional[dict] = None) -> dict:
+    """A copy of ``env`` (default: this process's) with the folder holding this ``mmssl_us``
+    first on ``PYTHONPATH``: a ``python -m mmssl_us...`` child runs the same copy of the
+    package as this process, installed or not."""
+    env = dict(os.environ if env is None else env)
+    parent = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    env['PYTHONPATH'] = os.pathsep.join([parent] + ([env['PYTHONPATH']]
+                                                    if env.get('PYTHONPATH') else []))
+    return env
 
 
 def torchrun_command(script: str, script_args: Sequence[str], nproc: int,
-                     env: Optional[dict] = None) -> List[str]:
-    """The ``python -m torch.distributed.run ...`` command running ``script`` on ``nproc``
-    processes with ``--launcher pytorch``. Multi-node settings come from ``env``
+                     env: Optional[dict] = None, module: bool = False) -> List[str]:
+    """The ``python -m torch.distributed.run ...`` command running ``script`` (a file, or with
+    ``module`` a module run as ``python -m script``) on ``nproc`` processes with
+    ``--launcher pytorch``. Multi-node settings come from ``env``
     (NNODES, NODE_RANK, MASTER_ADDR, PORT)."""
     if nproc < 1:
         raise ValueError(f'GPUS must be >= 1, got {nproc}')
@@ -26,7 +40,7 @@ def torchrun_command(script: str, script_args: Sequence[str], nproc: int,
         f'--nnodes={env.get("NNODES", "1")}', f'--node_rank={env.get("NODE_RANK", "0")}',
         f'--master_addr={env.get("MASTER_ADDR", "127.0.0.1")}',
         f'--master_port={env.get("PORT", "29500")}', f'--nproc_per_node={nproc}',
-        script, *script_args, '--launcher', 'pytorch'
+        *(['-m'] if module else []), script, *script_args, '--launcher', 'pytorch'
     ]
 
 
@@ -40,12 +54,12 @@ def dist_test_main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--dry-run', action='store_true',
                         help='print the torchrun command instead of running it')
     args, rest = parser.parse_known_args(argv)
-    cmd = torchrun_command(osp.join(_TOOLS, 'test.py'), [args.config, args.checkpoint, *rest],
-                           args.gpus)
+    cmd = torchrun_command('mmssl_us.launch', ['test', args.config, args.checkpoint, *rest],
+                           args.gpus, module=True)
     if args.dry_run:
         print(' '.join(cmd))
         return 0
-    return subprocess.call(cmd)
+    return subprocess.call(cmd, env=child_env())
 
 
 def register_cpu_ddp() -> None:

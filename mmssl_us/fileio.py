@@ -1,34 +1,102 @@
 """Atomic file writes: a reader (or a restarted run) sees the old file or the new one, never half.
 
-Used for checkpoints and ``last_checkpoint`` (through :mod:`mmssl_us.checkpoint`) and for the
-study's ``results.csv``. Standard library only.
+Every writer in the package that replaces a file goes through here: checkpoints and
+``last_checkpoint`` (through :mod:`mmssl_us.checkpoint`), converted backbones, the study's
+``results.csv``, the synthetic generator's images and manifest. Standard library only at module
+level (:func:`atomic_save` imports torch when called).
+
+The new file gets the mode a plain ``open(path, 'w')`` would give it: the mode of the file it
+replaces, or ``0o666`` less the umask for a new file (``mkstemp`` alone would leave ``0o600``,
+unreadable for colleagues sharing a work dir).
 """
+import contextlib
 import os
 import os.path as osp
+import shutil
+import stat
 import tempfile
-from typing import Union
+from typing import IO, Any, Iterator, Union
 
-__all__ = ['atomic_write']
+__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open']
 
 
-def atomic_write(filepath: str, data: Union[bytes, str], encoding: str = 'utf-8') -> None:
-    """Write ``data`` (bytes, or text in ``encoding``) to ``filepath`` atomically.
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux /proc)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no read-only API elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
 
-    The data goes to a temporary file in the same folder, is flushed and fsynced, and is then
-    renamed over ``filepath`` with ``os.replace``. On any error (or a signal raised as an
-    exception) the temporary file is removed and ``filepath`` is left as it was.
+
+def _target_mode(filepath: str) -> int:
+    """The mode ``open(filepath, 'wb')`` would leave: kept if the file exists, else 0o666 & ~umask."""
+    try:
+        return stat.S_IMODE(os.stat(filepath).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+@contextlib.contextmanager
+def atomic_open(filepath: str) -> Iterator[IO[bytes]]:
+    """Open a binary temporary file that replaces ``filepath`` when the block ends without error.
+
+    The temporary file has a unique name (``mkstemp``) in the folder of ``filepath``, so two
+    writers to the same target never share it. At the end of the block it is flushed, fsynced,
+    given the mode of :func:`_target_mode` and renamed over ``filepath`` with ``os.replace``. On
+    any error (or a signal raised as an exception) it is removed and ``filepath`` is untouched.
+
+    Args:
+        filepath (str): The file to create or replace; missing folders are created.
     """
+    filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', suffix='.tmp',
                                dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(data.encode(encoding) if isinstance(data, str) else data)
+            yield f
             f.flush()
+            os.fchmod(f.fileno(), _target_mode(filepath))
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
     except BaseException:
         if osp.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write(filepath: str, data: Union[bytes, str], encoding: str = 'utf-8') -> None:
+    """Write ``data`` (bytes, or text in ``encoding``) to ``filepath`` atomically.
+
+    Args:
+        filepath (str): The file to create or replace.
+        data (bytes | str): The whole new content.
+        encoding (str): Encoding of ``data`` when it is text. Defaults to 'utf-8'.
+    """
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    with atomic_open(filepath) as f:
+        f.write(payload)
+
+
+def atomic_save(obj: Any, filepath: str) -> None:
+    """``torch.save(obj, filepath)``, atomically (torch serialises into the temporary file)."""
+    import torch
+    with atomic_open(filepath) as f:
+        torch.save(obj, f)
+
+
+def atomic_copy(src: str, dst: str) -> None:
+    """Copy the bytes of ``src`` to ``dst`` atomically (streamed, so large files are fine).
+
+    Raises:
+        FileNotFoundError: ``src`` does not exist (``dst`` is then left as it was).
+    """
+    with open(src, 'rb') as fin, atomic_open(dst) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)

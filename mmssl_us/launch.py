@@ -1,5 +1,7 @@
 """What tools/train.py and tools/test.py do, kept here so that it is tested.
 
+``python -m mmssl_us.launch train|test ARGS`` runs the same without the repository's tools/ (the
+study runner starts pretraining so, torchrun each evaluation process of tools/dist_test.py).
 The tools parse arguments; these functions turn them into an mmengine config and run it. They
 work for pretraining (mmpretrain scope) and segmentation (mmseg scope) configs alike: the config's
 own ``default_scope`` and ``custom_imports`` decide which host is loaded.
@@ -9,10 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import os.path as osp
+import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 __all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
-           'run_test', 'format_cfg_options']
+           'run_test', 'format_cfg_options', 'main']
 
 
 def _format_value(value: Any) -> str:
@@ -186,3 +189,19 @@ def run_test(argv: Optional[List[str]] = None) -> dict:
         with open(out, 'w', encoding='utf-8') as f:
             json.dump({k: _jsonable(v) for k, v in metrics.items()}, f, indent=2)
     return metrics
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m mmssl_us.launch {train,test} ARGS``, ARGS as for tools/train.py or test.py."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = dict(train=run_train, test=run_test)
+    if not argv or argv[0] not in commands:
+        print(f'usage: python -m mmssl_us.launch {{train,test}} ... (got {argv[:1]})',
+              file=sys.stderr)
+        return 2
+    commands[argv[0]](argv[1:])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -38,6 +38,30 @@ def test_transforms_and_synthetic_import_no_host():
     assert not mods & {'mmseg', 'mmpretrain'}
 
 
+HOSTS = {'mmseg', 'mmpretrain'}
+HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
+
+
+@pytest.mark.parametrize('module, banned', [
+    ('mmssl_us.data', HOSTS_AND_TORCH),
+    ('mmssl_us.data.converters', HOSTS_AND_TORCH),
+    ('mmssl_us.data.fractions', HOSTS_AND_TORCH),
+    ('mmssl_us.data.splits', HOSTS_AND_TORCH),
+    ('mmssl_us.data.media', HOSTS_AND_TORCH),
+    ('mmssl_us.data.exclusion', HOSTS_AND_TORCH),
+    ('mmssl_us.data.hc18_csv', HOSTS_AND_TORCH),
+    ('mmssl_us.synthetic', HOSTS_AND_TORCH),  # numpy and cv2 only (docs/CONTRACTS.md)
+    ('mmssl_us.transfer.keys', HOSTS),
+    ('mmssl_us.transfer', HOSTS),  # hosts only when a verification builds a backbone
+    ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
+    ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
+])
+def test_host_free_module_imports_no_host(module, banned):
+    """Each host-free module alone, in a fresh interpreter, loads no host library."""
+    mods = _modules_after(f'import {module}')
+    assert 'mmssl_us' in mods and not mods & banned, sorted(mods & banned)
+
+
 def test_study_imports_no_host():
     mods = _modules_after('import mmssl_us.study.runner, mmssl_us.study.report, '
                           'mmssl_us.study.stats, mmssl_us.study.tsne, mmssl_us.study.features, '
@@ -45,30 +69,43 @@ def test_study_imports_no_host():
     assert not mods & {'mmseg', 'mmpretrain'}
 
 
-@pytest.mark.parametrize('imports, scope, registry, names', [
-    ('mmssl_us.pretrain', 'mmpretrain', 'mmpretrain.registry', None),
-    ('mmssl_us.seg', 'mmseg', 'mmseg.registry', None),
-])
-def test_custom_imports_register_from_any_folder(tmp_path, imports, scope, registry, names):
-    """A config's custom_imports registers our components, whatever the working directory."""
+ROOT_TRANSFORMS = {'SpeckleNoise', 'DepthAttenuation', 'TGCCurve', 'AcousticShadow',
+                   'LogCompression', 'GainChange', 'AnisotropicPSFBlur', 'SectorRandomResizedCrop'}
+
+
+@pytest.mark.parametrize('imports, scope, names', [
+    ('mmssl_us.pretrain', 'mmpretrain', dict(
+        MODELS={'UltrasoundDenseCL', 'UltrasoundMoCo', 'SplitBatchNorm2d'},
+        DATASETS={'UltrasoundUnlabelledDataset'}, HOOKS={'NegativeQueueHook'},
+        TRANSFORMS={'LoadUltrasoundFrame', 'RepeatGreyChannels'})),
+    ('mmssl_us.seg', 'mmseg', dict(
+        DATASETS={'KneeRecessDataset', 'HC18Dataset', 'EchoNetDynamicDataset', 'CAMUSDataset',
+                  'UltrasoundFolderDataset'},
+        HOOKS={'LabelFractionHook'}, METRICS={'HeadCircumferenceMetric'})),
+], ids=['pretrain', 'seg'])
+def test_custom_imports_register_from_any_folder(tmp_path, imports, scope, names):
+    """A config's custom_imports, whatever the working directory, registers our components
+    into its host, brings the ultrasound transforms (root registry) and safe checkpoint loading
+    along, and never imports the other host (docs/CONTRACTS.md)."""
     cfg = tmp_path / 'c.py'
     cfg.write_text(f'custom_imports = dict(imports=[{imports!r}], allow_failed_imports=False)\n'
                    f'default_scope = {scope!r}\n')
     code = (
-        'import json; from mmengine.config import Config; '
+        'import json, sys, torch; from mmengine.config import Config; '
+        'from mmengine.logging import HistoryBuffer; '
         f'from mmengine.registry import TRANSFORMS; Config.fromfile({str(cfg)!r}); '
-        f'import {registry} as r; '
-        'print(json.dumps({"models": sorted(r.MODELS.module_dict), '
-        '"datasets": sorted(r.DATASETS.module_dict), '
-        '"root_transforms": sorted(TRANSFORMS.module_dict)}))')
+        f'import {scope}.registry as r; '
+        'print(json.dumps(dict('
+        f'registered={{k: sorted(getattr(r, k).module_dict) for k in {sorted(names)!r}}}, '
+        'root_transforms=sorted(TRANSFORMS.module_dict), '
+        'hosts=sorted({m.split(".")[0] for m in sys.modules} & {"mmseg", "mmpretrain"}), '
+        'safe_loading=HistoryBuffer in torch.serialization.get_safe_globals())))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          cwd=str(tmp_path), timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
-    reg = json.loads(out.stdout.strip().splitlines()[-1])
-    assert 'SpeckleNoise' in reg['root_transforms']
-    assert 'SectorRandomResizedCrop' in reg['root_transforms']
-    if scope == 'mmpretrain':
-        assert 'UltrasoundUnlabelledDataset' in reg['datasets']
-    else:
-        assert {'KneeRecessDataset', 'HC18Dataset', 'EchoNetDynamicDataset', 'CAMUSDataset',
-                'UltrasoundFolderDataset'} <= set(reg['datasets'])
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    for registry, expected in names.items():
+        assert expected <= set(found['registered'][registry]), (registry, expected)
+    assert ROOT_TRANSFORMS <= set(found['root_transforms'])
+    assert found['hosts'] == [scope]  # the other host never came along
+    assert found['safe_loading']  # mmssl_us.checkpoint.install() ran

@@ -4,57 +4,15 @@ read. Re-running with the same arguments on a complete folder does nothing.
 Example:
     python tools/generate_synthetic.py --out data/knee --patients 40 --frames 5 \\
         --unlabelled 400 --size 256 --seed 0 --workers 2
+
+Same as ``python -m mmssl_us.synthetic.cli``; the options are in :mod:`mmssl_us.synthetic.cli`.
 """
-import argparse
+import os.path as osp
 import sys
 
-from mmssl_us.synthetic.writer import write_knee_dataset
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Generate synthetic knee-recess ultrasound images with effusion masks.')
-    parser.add_argument('--out', default='data/knee', help='output folder (default data/knee)')
-    parser.add_argument('--patients', type=int, default=40, help='labelled patients')
-    parser.add_argument('--frames', type=int, default=5, help='frames per patient')
-    parser.add_argument('--unlabelled', type=int, default=400,
-                        help='images in the unlabelled pretraining pool (other patients)')
-    parser.add_argument('--split', type=float, nargs=3, default=(0.7, 0.15, 0.15),
-                        metavar=('TRAIN', 'VAL', 'TEST'),
-                        help='patient fractions per split (default 0.7 0.15 0.15)')
-    parser.add_argument('--size', type=int, nargs='+', default=[256],
-                        help='image size: one number (square) or HEIGHT WIDTH (default 256)')
-    parser.add_argument('--seed', type=int, default=0, help='dataset seed (default 0)')
-    parser.add_argument('--geometry', default='random', choices=('random', 'linear', 'convex'),
-                        help='probe geometry (default random: 30%% convex)')
-    parser.add_argument('--workers', type=int, default=1, help='parallel processes')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace a dataset written with other arguments')
-    parser.add_argument('--progress-every', type=int, default=200,
-                        help='images between progress lines')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if len(args.size) not in (1, 2):
-        print(f'error: --size takes one or two numbers, got {args.size}', file=sys.stderr)
-        return 2
-    size = tuple(args.size) if len(args.size) == 2 else (args.size[0], args.size[0])
-    try:
-        manifest = write_knee_dataset(
-            args.out, n_patients=args.patients, frames_per_patient=args.frames,
-            n_unlabelled=args.unlabelled, split=args.split, seed=args.seed, size=size,
-            geometry=args.geometry, workers=args.workers, overwrite=args.overwrite,
-            progress_every=args.progress_every)
-    except (ValueError, FileExistsError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    counts = ', '.join(f'{k}: {v["images"]} images / {v["patients"]} patients'
-                       for k, v in manifest['counts'].items())
-    print(f'{args.out}: {counts}; {manifest["written"]} frames written')
-    return 0
-
+from mmssl_us.synthetic.cli import main  # noqa: E402
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -54,4 +54,7 @@ custom_hooks = [
     # the paper's loss_lambda warm-up: 0 (single-vector loss only) for the first 1000
     # iterations, then model.loss_lambda; mmpretrain ships this hook but no config uses it
     dict(type='DenseCLHook', start_iters=1000),
+    # the weights before the first step (work_dir/start_weights.pth): the study's same-start
+    # control fine-tunes them to measure what pretraining itself added
+    dict(type='SaveStartWeightsHook'),
 ]

@@ -8,10 +8,18 @@
 # Other pretrainings as further initialisations: add e.g.
 #   simclr=dict(config='configs/simclr/simclr_r50_knee.py') to `pretrain` and 'simclr' to `inits`
 # (or give an already converted backbone with extra_inits=dict(simclr='path/backbone.pth')).
+# A smaller study: give a pretraining spec `shrink=dict(depth=18, view_size=96, max_epochs=20)`
+# (mmssl_us.pretrain.config_utils.pretrain_cfg_options) and the fine-tuning spec
+# `shrink=dict(crop_size=..., max_iters=...)` (mmssl_us.seg.config_utils.seg_cfg_options), as
+# configs/study/quickstart.py does; `cfg_options` in either spec is applied after `shrink`.
 study = dict(
     data_root='data/knee',
     pretrain=dict(densecl=dict(config='configs/densecl/r50_knee.py')),
     finetune=dict(config='configs/fcn/fcn_r50-d8-random_1xb16-40k_knee-256x256.py'),
+    # the online dense probe in the pretraining (a linear head on the frozen backbone, fitted
+    # on the 5% subset of the train split, scored on val every 10 epochs); the runner also adds
+    # the same-start arm densecl_start (DenseCL's own untrained weights)
+    probe=dict(fraction=0.05, interval=10, size=256),
     inits=['densecl', 'random'],
     fractions=[0.01, 0.05, 1.0],
     seeds=[0, 1, 2],

@@ -19,20 +19,15 @@ study = dict(
     pretrain=dict(
         densecl=dict(
             config='configs/densecl/r50_knee.py',
+            # mmssl_us.pretrain.config_utils.pretrain_cfg_options: keys found by type (the
+            # neck widths follow the depth, the cosine schedule follows max_epochs)
+            shrink=dict(depth=18, view_size=96, batch_size=16, num_workers=2,
+                        max_epochs=pretrain_epochs,
+                        # the paper's warm-up is 1000 of ~23k iterations; keep the same share
+                        warmup_iters=4),
             cfg_options={
                 'data_root': data_root,
                 'train_dataloader.dataset.data_root': data_root,
-                'model.backbone.depth': 18,
-                'model.neck.in_channels': 512,
-                'model.neck.hid_channels': 512,
-                'train_dataloader.batch_size': 16,
-                'train_dataloader.num_workers': 2,
-                'train_dataloader.dataset.pipeline.1.transforms.0.0.scale': 96,
-                'train_cfg.max_epochs': pretrain_epochs,
-                'param_scheduler.0.T_max': pretrain_epochs,
-                'param_scheduler.0.end': pretrain_epochs,
-                # the paper's warm-up is 1000 of ~23k iterations; keep the same share
-                'custom_hooks.1.start_iters': 4,
                 'default_hooks.logger.interval': 5,
             })),
     finetune=dict(

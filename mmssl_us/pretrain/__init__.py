@@ -10,7 +10,7 @@ Importing this package (configs do it with ``custom_imports``) registers:
 and it imports :mod:`mmssl_us.transforms` (the ultrasound augmentations, in mmengine's root
 ``TRANSFORMS`` registry) and installs safe checkpoint loading (:mod:`mmssl_us.checkpoint`).
 It never imports mmsegmentation. The pretraining -> segmentation weight conversion lives in
-:mod:`mmssl_us.pretrain.convert` (not imported here; the module itself needs only torch).
+:mod:`mmssl_us.transfer` (host-free, not imported here).
 """
 import mmssl_us.transforms  # noqa: F401  (registers the ultrasound transforms)
 from mmssl_us.checkpoint import install as _install_safe_checkpoints

@@ -12,7 +12,6 @@ from .config_utils import format_cfg_options, seg_cfg_options
 from .datasets import (CAMUSDataset, EchoNetDynamicDataset, HC18Dataset, KneeRecessDataset,
                        UltrasoundFolderDataset, UltrasoundSegDataset)
 from .engine import CheckpointKeyError, LabelFractionHook, VerifiedPretrainedInit
-from .fractions import select_fraction, split_patients
 from .metrics import HeadCircumferenceMetric
 
 install()
@@ -20,4 +19,4 @@ install()
 __all__ = ['UltrasoundSegDataset', 'KneeRecessDataset', 'EchoNetDynamicDataset', 'CAMUSDataset',
            'HC18Dataset', 'UltrasoundFolderDataset', 'LabelFractionHook',
            'VerifiedPretrainedInit', 'CheckpointKeyError', 'HeadCircumferenceMetric',
-           'select_fraction', 'split_patients', 'seg_cfg_options', 'format_cfg_options']
+           'seg_cfg_options', 'format_cfg_options']

@@ -6,9 +6,10 @@ interval) and the backbone depth changes the head widths. :func:`seg_cfg_options
 in a loaded config and returns the dotted keys to set, for ``Config.merge_from_dict`` or, via
 :func:`format_cfg_options`, for ``tools/train.py --cfg-options``.
 """
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from mmssl_us.launch import format_cfg_options  # noqa: F401  (re-exported)
+from mmssl_us.validate import check_choice, check_int, check_int_pair
 
 __all__ = ['seg_cfg_options', 'format_cfg_options']
 
@@ -21,15 +22,6 @@ def _pipeline_keys(cfg, loader: str, transform: str) -> List[str]:
     pipeline = cfg.get(loader, {}).get('dataset', {}).get('pipeline', [])
     return [f'{loader}.dataset.pipeline.{i}' for i, t in enumerate(pipeline)
             if isinstance(t, dict) and t.get('type') == transform]
-
-
-def _pair(value: Any, name: str) -> Tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, int) and v > 0 for v in value)):
-        raise ValueError(f'{name} must be a positive int or (h, w), got {value!r}')
-    return tuple(value)  # type: ignore[return-value]
 
 
 def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
@@ -63,20 +55,19 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
     """
     out: Dict[str, Any] = {}
     if crop_size is not None:
-        crop = _pair(crop_size, 'crop_size')
+        crop = check_int_pair('crop_size', crop_size)
         keys = _pipeline_keys(cfg, 'train_dataloader', 'RandomCrop')
         if not keys:
             raise ValueError('the training pipeline has no RandomCrop to resize')
         out.update({f'{k}.crop_size': crop for k in keys})
         out['model.data_preprocessor.size'] = crop
     if img_scale is not None:
-        scale = _pair(img_scale, 'img_scale')
+        scale = check_int_pair('img_scale', img_scale)
         for loader, transform in (('train_dataloader', 'RandomResize'),
                                   ('val_dataloader', 'Resize'), ('test_dataloader', 'Resize')):
             out.update({f'{k}.scale': scale for k in _pipeline_keys(cfg, loader, transform)})
     if max_iters is not None:
-        if max_iters < 1:
-            raise ValueError(f'max_iters must be >= 1, got {max_iters}')
+        max_iters = check_int('max_iters', max_iters, low=1)
         out['train_cfg.max_iters'] = max_iters
         for i, sched in enumerate(cfg.get('param_scheduler', []) or []):
             if 'end' in sched:
@@ -84,17 +75,14 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
         val_interval = min(val_interval or cfg.train_cfg.get('val_interval', max_iters),
                            max_iters)
     if val_interval is not None:
-        if val_interval < 1:
-            raise ValueError(f'val_interval must be >= 1, got {val_interval}')
+        val_interval = check_int('val_interval', val_interval, low=1)
         out['train_cfg.val_interval'] = val_interval
         out['default_hooks.checkpoint.interval'] = val_interval
     if batch_size is not None:
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        batch_size = check_int('batch_size', batch_size, low=1)
         out['train_dataloader.batch_size'] = batch_size
     if depth is not None:
-        if depth not in _RESNET_CHANNELS:
-            raise ValueError(f'depth must be one of {sorted(_RESNET_CHANNELS)}, got {depth!r}')
+        check_choice('depth', depth, sorted(_RESNET_CHANNELS))
         if 'depth' not in cfg.model.backbone:
             raise ValueError(f'backbone {cfg.model.backbone.type} has no depth to set')
         c4, c3 = _RESNET_CHANNELS[depth]
@@ -103,8 +91,7 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
         if cfg.model.get('auxiliary_head'):
             out['model.auxiliary_head.in_channels'] = c3
     if head_channels is not None:
-        if head_channels < 1:
-            raise ValueError(f'head_channels must be >= 1, got {head_channels}')
+        head_channels = check_int('head_channels', head_channels, low=1)
         out['model.decode_head.channels'] = head_channels
         if cfg.model.get('auxiliary_head'):
             out['model.auxiliary_head.channels'] = head_channels
@@ -115,8 +102,7 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
     if seed is not None:
         out['randomness.seed'] = seed
     if num_workers is not None:
-        if num_workers < 0:
-            raise ValueError(f'num_workers must be >= 0, got {num_workers}')
+        num_workers = check_int('num_workers', num_workers, low=0)
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             if cfg.get(loader):
                 out[f'{loader}.num_workers'] = num_workers

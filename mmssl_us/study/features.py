@@ -80,16 +80,16 @@ def load_backbone(model: 'nn.Module', path: str, allow_missing: bool = False) ->
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not sd:
         raise ValueError(f'{path}: holds no state_dict')
-    sd = {k[7:] if k.startswith('module.') else k: v for k, v in sd.items()}
+    from mmssl_us.transfer.keys import compare_keys, extract_backbone, unwrap_state_dict
+    sd = unwrap_state_dict(sd)
     full = any(k.startswith('backbone.') for k in sd)
-    sub = {k[9:]: v for k, v in sd.items() if k.startswith('backbone.')} if full else sd
+    sub = extract_backbone(sd) if full else sd
     own = model.backbone.state_dict()
-    shape = [k for k in sub if k in own and tuple(own[k].shape) != tuple(sub[k].shape)]
-    if shape:
-        raise ValueError(f'{path}: shape mismatch for backbone keys {shape[:5]}')
-    report = LoadReport(path, 'full' if full else 'backbone', sum(k in own for k in sub),
-                        [k for k in own if k not in sub], [k for k in sub if k not in own],
-                        len(sd) - len(sub))
+    keys = compare_keys(own, sub)
+    if keys.shape:
+        raise ValueError(f'{path}: shape mismatch for backbone keys {keys.shape[:5]}')
+    report = LoadReport(path, 'full' if full else 'backbone', len(sub) - len(keys.unexpected),
+                        keys.missing, keys.unexpected, len(sd) - len(sub))
     if report.loaded == 0:
         raise ValueError(f'{path}: none of its keys fits the backbone (it has {list(sub)[:3]}, '
                          f'the backbone wants {list(own)[:3]}); convert it first')

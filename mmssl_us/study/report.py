@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import os
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence
 
+from ..fileio import atomic_write
 from .results import read_results
-from .stats import Summary, cell_stats, convergence_stats, paired_difference
+from .diagnostics import (comparisons_for, diagnostics, paired_rows, paired_table,
+                          plot_probe_curves, probe_section, verdict, weight_section)
+from .stats import Summary, cell_stats, convergence_stats
 
 
 def _ms(s: Optional[Summary], digits: int = 2) -> str:
@@ -32,25 +35,6 @@ def _grid(title: str, cells: List[Summary], inits: List[str], fracs: List[float]
     return lines + ['']
 
 
-def _paired_table(rows: List[dict], inits: List[str], fracs: List[float],
-                  baseline: str) -> List[str]:
-    lines = [f'## Paired differences vs {baseline} (mIoU points, matched on seed)', '']
-    if baseline not in inits:
-        return lines + [f'No run has init {baseline!r}: no paired differences.', '']
-    lines += ['| init | fraction | pairs | mean diff | 95% CI | p (paired t) | p (Wilcoxon) '
-              '| note |', '|---' * 8 + '|']
-    for init in (i for i in inits if i != baseline):
-        for f in fracs:
-            if not any(r['init'] == init and r['fraction'] == f for r in rows):
-                continue
-            d = paired_difference(rows, init, baseline, f)
-            ci = '-' if d.ci_low is None else f'[{d.ci_low:+.2f}, {d.ci_high:+.2f}]'
-            mean = '-' if d.mean is None else f'{d.mean:+.2f}'
-            lines.append(f'| {init} | {f:g} | {d.n} | {mean} | {ci} | {_p(d.p_ttest)} | '
-                         f'{_p(d.p_wilcoxon)} | {d.note} |')
-    return lines + ['']
-
-
 def _caveats(rows: List[dict], cells: List[Summary], n_tests: int) -> List[str]:
     from scipy.stats import t
     ns = [c.n for c in cells]
@@ -63,8 +47,9 @@ def _caveats(rows: List[dict], cells: List[Summary], n_tests: int) -> List[str]:
     lines += ['- The spread is over seeds (training randomness, and the labelled subset where '
               'it is drawn per seed) on one dataset and one test split, not over patients, '
               'sites or scanners.',
-              f'- The p-values of the {n_tests} paired comparisons are not corrected for '
-              'multiple testing; read them as descriptive, not as a significance claim.']
+              f'- The paired-t p-values of the {n_tests} comparisons are given raw and '
+              'Holm-adjusted for multiple testing; only the Holm column supports a claim at '
+              'the 5% level.']
     gaps = [b[0] - a[0] for r in rows for a, b in zip(sorted(r['curve']), sorted(r['curve'])[1:])]
     if gaps:
         lines.append(f'- Iterations to 90% are known only to the validation interval '
@@ -118,16 +103,22 @@ def plot_miou_vs_fraction(rows: List[dict], out_path: str, inits: Sequence[str],
     return out_path
 
 
-def write_report(results_csv: str, out_dir: str, baseline: str = 'random') -> List[str]:
+def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
+                 pretrainings: Optional[Mapping[str, Mapping]] = None) -> List[str]:
     """Write ``results.md`` and ``miou_vs_fraction.png`` for a results.csv into ``out_dir``.
 
     Args:
         results_csv (str): The study's results file.
         out_dir (str): Folder for the report; created when absent.
         baseline (str): Init the others are compared with. Defaults to 'random'.
+        pretrainings (Mapping[str, Mapping], optional): Per pretrained init, as the study
+            runner records it: ``start_arm`` (name of its same-start arm), ``weight_change``
+            (:func:`mmssl_us.study.weights.weight_change`) and ``probe`` (the DenseProbeHook
+            history). Adds the comparison with the same-start arm, the verdict, the weight
+            change and the probe sections (and ``probe_curves.png``). Defaults to None.
 
     Returns:
-        list[str]: Paths of the markdown report and of the plot.
+        list[str]: Paths of the markdown report and of the plots.
     """
     rows = read_results(results_csv)
     if not any(r.get('mIoU') is not None for r in rows):
@@ -142,14 +133,20 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random') -> Li
     lines += _grid('mDice (%)', cell_stats(rows, 'mDice'), inits, fracs)
     for cls in sorted({k[4:] for r in rows for k in r if k.startswith('IoU.')}):
         lines += _grid(f'IoU of class {cls} (%)', cell_stats(rows, f'IoU.{cls}'), inits, fracs)
-    lines += _paired_table(rows, inits, fracs, baseline)
+    start_arms, changes, probes = diagnostics(pretrainings)
+    pairs = paired_rows(rows, comparisons_for(inits, baseline, start_arms), fracs)
+    lines[4:4] = verdict(pairs, start_arms, baseline)
+    lines += paired_table(pairs)
+    if baseline not in inits:
+        lines += [f'No run has init {baseline!r}: no comparison with it.', '']
+    lines += weight_section(changes)
+    lines += probe_section(probes)
     lines += _grid('Iterations to reach 90% of the final mIoU', convergence_stats(rows),
                    inits, fracs, digits=0)
-    n_tests = len(fracs) * len([i for i in inits if i != baseline]) if baseline in inits else 0
-    lines += _caveats(rows, miou, n_tests)
+    lines += _caveats(rows, miou, sum(d.p_ttest is not None for d, _ in pairs))
     os.makedirs(out_dir, exist_ok=True)
     md = osp.join(out_dir, 'results.md')
-    with open(md, 'w', encoding='utf-8') as f:
-        f.write('\n'.join(lines))
+    atomic_write(md, '\n'.join(lines))
     png = plot_miou_vs_fraction(rows, osp.join(out_dir, 'miou_vs_fraction.png'), inits)
-    return [md, png]
+    probe_png = plot_probe_curves(probes, osp.join(out_dir, 'probe_curves.png'))
+    return [md, png] + ([probe_png] if probe_png else [])

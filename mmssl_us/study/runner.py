@@ -6,54 +6,42 @@ A study is an mmengine config holding one ``study`` dict (see ``configs/study/``
     study = dict(
         data_root='data/knee',            # the knee layout of docs/CONTRACTS.md
         synthetic=dict(patients=..., ...),  # optional: generate the data when it is missing
-        pretrain=dict(densecl=dict(config=..., cfg_options=..., checkpoint=None)),
+        pretrain=dict(densecl=dict(config=..., shrink=..., cfg_options=..., checkpoint=None)),
+        probe=dict(fraction=0.1, interval=10),  # DenseProbeHook in every pretraining
         extra_inits=dict(simclr='path/backbone.pth'),  # other pretrainings, already converted
         finetune=dict(config=..., shrink=dict(crop_size=..., max_iters=..., depth=...),
                       cfg_options=...),  # shrink: mmssl_us.seg.config_utils.seg_cfg_options
         inits=['densecl', 'random'], fractions=[0.05, 1.0], seeds=[0, 1, 2],
         baseline='random')
 
-Pretraining runs as a subprocess of ``tools/train.py`` (so an interrupted pretraining resumes with
-``--resume auto``) and its checkpoint is converted with ``tools/model_converters/pretrain2seg.py``.
-Fine-tuning runs in this process, one mmengine Runner per run (the host is imported lazily).
+The data step (:mod:`.data`) generates, converts and pools the data. Each pretraining
+(:mod:`.pretraining`) runs as a fresh process, ``python -m mmssl_us.launch train`` (so an
+interrupted pretraining resumes with ``--resume auto``); its backbone and the backbone it started
+from are converted and verified in this process. Every pretraining ``p`` brings a same-start arm
+``p_start`` (its own untrained starting weights; ``same_start=False`` turns it off), so that the
+report can tell what pretraining itself added from what its init scheme did. Fine-tuning
+(:mod:`.finetune`) runs in this process, one mmengine Runner per run. Nothing runs through the
+repository's ``tools/``.
 A run counts as finished once its row is in ``results.csv``; a run folder without a row is a
 half-written run and is started again from scratch.
 """
 from __future__ import annotations
 
 import copy
-import json
 import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mmengine.hooks import Hook
-
-from mmssl_us.launch import format_cfg_options
-
+from .data import ensure_data
+from .finetune import RunKey, finetune_options, finetune_once
+from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(ROOT, 'tools')
-
-__all__ = ['RunKey', 'plan_runs', 'run_study', 'format_duration', 'Progress']
-
-
-@dataclass(frozen=True)
-class RunKey:
-    init: str
-    fraction: float
-    seed: int
-
-    @property
-    def name(self) -> str:
-        return f'{self.init}/frac{self.fraction:g}_seed{self.seed}'
+__all__ = ['RunKey', 'plan_runs', 'run_study', 'format_duration', 'Progress', 'ensure_data',
+           'pretrain', 'check_inits']
 
 
 def plan_runs(inits: Sequence[str], fractions: Sequence[float],
@@ -97,122 +85,43 @@ class Progress:
         self.durations.append(seconds)
 
 
-def _python() -> str:
-    return sys.executable
+def check_inits(study: Dict) -> None:
+    """Every init is 'random', a pretraining, an extra backbone or a pretraining's start arm."""
+    known = {'random', *study.get('pretrain', {}), *study.get('extra_inits', {})}
+    known |= {p + START_SUFFIX for p in study.get('pretrain', {})}
+    for init in study.get('inits', []):
+        parent = init[:-len(START_SUFFIX)] if init.endswith(START_SUFFIX) else None
+        if parent in study.get('pretrain', {}) and parent not in study['inits']:
+            raise ValueError(f'study.inits: {init!r} is the same-start arm of {parent!r}, '
+                             f'which must be in study.inits too')
+        if init not in known:
+            import difflib
+            close = difflib.get_close_matches(init, sorted(known), n=1)
+            raise ValueError(f'study.inits: {init!r} is neither random, nor in study.pretrain, '
+                             f'nor in study.extra_inits' +
+                             (f' (did you mean {close[0]!r}?)' if close else ''))
 
 
-def _cfg_options_args(options: Optional[Dict]) -> List[str]:
-    return ['--cfg-options', *format_cfg_options(options)] if options else []
+def _call_pretrain(pretrain_fn: Callable, name: str, study: Dict, work_dir: str,
+                   log: Callable[[str], None]) -> Pretrained:
+    """The pretraining step (a plain backbone path from a custom step is accepted too)."""
+    if pretrain_fn is pretrain:
+        return pretrain(name, study['pretrain'][name], work_dir, log, study=study)
+    out = pretrain_fn(name, study['pretrain'][name], work_dir, log)
+    return out if isinstance(out, Pretrained) else Pretrained(name, out)
 
 
-def ensure_data(study: Dict, log: Callable[[str], None]) -> None:
-    """Generate the synthetic default data when the study asks for it and it is missing."""
-    root = study['data_root']
-    syn = study.get('synthetic')
-    if syn is None:
-        if not osp.isdir(root):
-            raise FileNotFoundError(
-                f'study data_root {root!r} does not exist. Put your data there in the knee '
-                'layout (docs/CONTRACTS.md) or generate the synthetic default with '
-                f'`python tools/generate_synthetic.py --out {root}`')
-        return
-    cmd = [_python(), osp.join(TOOLS, 'generate_synthetic.py'), '--out', root]
-    for k, v in syn.items():
-        cmd += [f'--{k}', str(v)]
-    log('[study] data: ' + ' '.join(cmd[1:]))
-    subprocess.run(cmd, check=True)
-
-
-def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None]) -> str:
-    """Pretrain (or reuse) and convert; return the backbone checkpoint for mmseg."""
-    if spec.get('checkpoint'):
-        ckpt = spec['checkpoint']
-        if not osp.isfile(ckpt):
-            raise FileNotFoundError(f'pretrained checkpoint for {name!r} not found: {ckpt}')
-    else:
-        work_dir = osp.join(study_dir, 'pretrain', name)
-        ckpt = osp.join(work_dir, 'final.pth')
-        if not osp.isfile(ckpt):
-            cmd = [_python(), osp.join(TOOLS, 'train.py'), spec['config'], '--work-dir',
-                   work_dir, '--resume', 'auto'] + _cfg_options_args(spec.get('cfg_options'))
-            log(f'[study] pretraining {name}: ' + ' '.join(cmd[1:]))
-            t0 = time.time()
-            subprocess.run(cmd, check=True)
-            with open(osp.join(work_dir, 'last_checkpoint'), encoding='utf-8') as f:
-                last = f.read().strip()
-            shutil.copyfile(last, ckpt + '.tmp')
-            os.replace(ckpt + '.tmp', ckpt)
-            log(f'[study] pretraining {name} took {format_duration(time.time() - t0)}')
-    backbone = osp.join(study_dir, 'pretrain', f'{name}_backbone.pth')
-    if not osp.isfile(backbone) or osp.getmtime(backbone) < osp.getmtime(ckpt):
-        cmd = [_python(), osp.join(TOOLS, 'model_converters', 'pretrain2seg.py'), ckpt, backbone,
-               '--verify']
-        subprocess.run(cmd, check=True)
-    return backbone
-
-
-class CurveHook(Hook):
-    """Collects (iteration, val mIoU) after every validation of a fine-tuning run."""
-
-    priority = 'LOW'
-
-    def __init__(self) -> None:
-        self.curve: List[List[float]] = []
-
-    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        if metrics and 'mIoU' in metrics:
-            self.curve.append([int(runner.iter), float(metrics['mIoU'])])
-
-
-def _finetune_options(cfg, spec: Dict, data_root: str) -> Dict:
-    """The fine-tuning config's overrides common to every run: the study's shrink settings
-    (mmssl_us.seg.config_utils.seg_cfg_options), its cfg_options, and the data root."""
-    from mmssl_us.seg.config_utils import seg_cfg_options
-    options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
-    options.update(spec.get('cfg_options') or {})
-    options['data_root'] = data_root
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options[f'{loader}.dataset.data_root'] = data_root
-    return options
-
-
-def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
-                  data_root: str) -> Dict:
-    """Train one fine-tuning run in this process and evaluate it on the test split."""
-    from mmengine.config import Config
-    from mmengine.runner import Runner
-
-    import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
-    cfg = Config.fromfile(spec['config'])
-    options = _finetune_options(cfg, spec, data_root)
-    options.update({
-        'train_dataloader.dataset.label_fraction': key.fraction,
-        'train_dataloader.dataset.fraction_seed': key.seed,
-        'randomness.seed': key.seed,
-        'work_dir': run_dir,
-        'experiment_name': key.name.replace('/', '_'),
-    })
-    if backbone is None:
-        options['model.backbone.init_cfg'] = None
-        options['model.pretrained'] = None
-    else:
-        options['model.backbone.init_cfg'] = dict(type='VerifiedPretrained', checkpoint=backbone)
-    cfg.merge_from_dict(options)
-    runner = Runner.from_cfg(cfg)
-    curve = CurveHook()
-    runner.register_hook(curve, priority='LOW')
-    t0 = time.time()
-    runner.train()
-    metrics = runner.test()
-    row = dict(init=key.init, fraction=key.fraction, seed=key.seed,
-               curve=json.dumps(curve.curve), work_dir=run_dir,
-               seconds=round(time.time() - t0, 1))
-    for k, v in metrics.items():
-        try:
-            row[k] = float(v)
-        except (TypeError, ValueError):
-            continue
-    return row
+def _with_start_arms(inits: Sequence[str], pretrainings: Dict[str, Pretrained],
+                     enabled: bool) -> List[str]:
+    """The study's inits with each pretraining's same-start arm right after it."""
+    out: List[str] = []
+    for init in inits:
+        if init not in out:
+            out.append(init)
+        rec = pretrainings.get(init)
+        if enabled and rec is not None and rec.start_arm and rec.start_arm not in out:
+            out.append(rec.start_arm)
+    return out
 
 
 def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
@@ -229,23 +138,28 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
                                     osp.splitext(osp.basename(study_cfg_path))[0])
     os.makedirs(work_dir, exist_ok=True)
     cfg.dump(osp.join(work_dir, 'study_config.py'))
-    keys = plan_runs(study['inits'], study['fractions'], study['seeds'])
+    check_inits(study)  # before any work: a typo must not wait for the pretraining
+    plan_runs(study['inits'], study['fractions'], study['seeds'])
     ensure_data(study, log)
 
     backbones: Dict[str, Optional[str]] = {}
+    pretrainings: Dict[str, Pretrained] = {}
     for init in study['inits']:
         if init == 'random':
             backbones[init] = None
         elif init in study.get('pretrain', {}):
-            backbones[init] = pretrain_fn(init, study['pretrain'][init], work_dir, log)
+            rec = _call_pretrain(pretrain_fn, init, study, work_dir, log)
+            backbones[init] = rec.backbone
+            pretrainings[init] = rec
+            if rec.start_arm and study.get('same_start', True):
+                backbones[rec.start_arm] = rec.start_backbone
         elif init in study.get('extra_inits', {}):
             backbones[init] = study['extra_inits'][init]
             if not osp.isfile(backbones[init]):
                 raise FileNotFoundError(f'backbone checkpoint of {init!r} not found: '
                                         f'{backbones[init]}')
-        else:
-            raise ValueError(f'initialisation {init!r} is neither random, nor in study.pretrain, '
-                             'nor in study.extra_inits')
+    inits = _with_start_arms(study['inits'], pretrainings, study.get('same_start', True))
+    keys = plan_runs(inits, study['fractions'], study['seeds'])
 
     results_csv = osp.join(work_dir, 'results.csv')
     done = {(r['init'], float(r['fraction']), int(r['seed'])) for r in read_results(results_csv)}
@@ -266,9 +180,11 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
         progress.end(time.time() - t0)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '
             f'({format_duration(time.time() - t0)})')
-    paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random')))
+    paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
+                              pretrainings={n: r.report_entry()
+                                            for n, r in pretrainings.items()}))
     if study.get('tsne'):
-        paths.append(tsne_figure(study, backbones, work_dir, log))
+        paths.append(tsne_figure(study, backbones, inits, work_dir, log))
     with open(paths[0], encoding='utf-8') as f:
         log(f.read())
     log(f'[study] results: {results_csv}')
@@ -277,8 +193,8 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
     return work_dir
 
 
-def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], work_dir: str,
-                log: Callable[[str], None]) -> str:
+def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], inits: Sequence[str],
+                work_dir: str, log: Callable[[str], None]) -> str:
     """t-SNE of the initial backbones (pretrained vs random) on the study's test split."""
     from mmengine.config import Config
 
@@ -286,15 +202,13 @@ def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], work_dir: str,
     out = osp.join(work_dir, 'tsne_backbones.png')
     if osp.isfile(out):
         return out
-    options = _finetune_options(Config.fromfile(ft['config']), ft, study['data_root'])
-    inits = list(study['inits'])
-    cmd = [_python(), osp.join(TOOLS, 'analysis', 'tsne.py'), ft['config'],
-           *[backbones[i] or 'none' for i in inits], '--labels', *inits, '--out', out,
-           '--split', str(spec.get('split', 'test')),
-           '--max-images', str(spec.get('max_images', 16)),
-           '--points-per-image', str(spec.get('points_per_image', 32)),
-           '--color', str(spec.get('color', 'class')),
-           '--cfg-options', *format_cfg_options(options)]
+    from .tsne import run_tsne
+    cfg = Config.fromfile(ft['config'])
+    cfg.merge_from_dict(finetune_options(cfg, ft, study['data_root']))
+    inits = list(inits)
     log('[study] t-SNE of the initial backbones: ' + out)
-    subprocess.run(cmd, check=True)
+    run_tsne(cfg, [backbones[i] or 'none' for i in inits], inits, out,
+             split=str(spec.get('split', 'test')), max_images=int(spec.get('max_images', 16)),
+             color=str(spec.get('color', 'class')),
+             points_per_image=int(spec.get('points_per_image', 32)), log=log)
     return out

@@ -191,3 +191,31 @@ def convergence_stats(rows: Sequence[Row], level: float = 0.9) -> List[Summary]:
         if it is not None:
             groups.setdefault((str(row['init']), float(row['fraction'])), []).append(it)
     return [summarise(v, *k) for k, v in sorted(groups.items())]
+
+
+def holm(pvalues: Sequence[Optional[float]]) -> List[Optional[float]]:
+    """Holm-Bonferroni adjusted p-values (step-down), in the order given.
+
+    With m tests sorted by p, the k-th smallest (k = 0, 1, ...) is multiplied by ``m - k``; the
+    adjusted values are made non-decreasing in that order and capped at 1. Rejecting where the
+    adjusted p is below alpha controls the family-wise error rate at alpha for any dependence
+    between the tests (Holm 1979). ``None`` (a test that could not be run) stays ``None`` and
+    does not count towards m.
+
+    Args:
+        pvalues (Sequence[float | None]): Raw p-values in [0, 1].
+
+    Returns:
+        list[float | None]: Adjusted p-values, same order and length.
+    """
+    for p in pvalues:
+        if p is not None and not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f'p-values must be in [0, 1], got {p!r}')
+    present = sorted((float(p), i) for i, p in enumerate(pvalues) if p is not None)
+    m = len(present)
+    out: List[Optional[float]] = [None] * len(pvalues)
+    running = 0.0
+    for k, (p, i) in enumerate(present):
+        running = max(running, min(1.0, (m - k) * p))
+        out[i] = running
+    return out

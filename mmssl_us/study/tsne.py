@@ -7,12 +7,13 @@ mask class of the pixels it covers. The same cells are used for every checkpoint
 L2-normalised per point (random and pretrained backbones differ in scale, which would otherwise
 dominate distances), reduced by PCA to at most 50 dimensions, then embedded by sklearn's t-SNE.
 The figure is backed by a number: leave-one-out k-NN balanced accuracy of the class in the
-normalised feature space. Host libraries (mmengine, mmseg, sklearn) are imported lazily.
+normalised feature space. :func:`run_tsne` is the whole analysis (tools/analysis/tsne.py and
+the study runner call it). Host libraries (mmengine, mmseg, sklearn) are imported lazily.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -166,3 +167,31 @@ def save_figure(embeddings: Sequence[Embedding], out: str, color: str = 'class',
     fig.tight_layout()
     fig.savefig(out)
     return fig
+
+
+def run_tsne(cfg: Union[str, 'Config'], checkpoints: Sequence[str],
+             labels: Optional[Sequence[str]] = None, out: str = 'tsne.png', split: str = 'test',
+             max_images: int = 50, color: str = 'class', points_per_image: int = 64,
+             seed: int = 0, balance: bool = True, allow_missing: bool = False,
+             device: Optional[str] = None,
+             log: Callable[[str], None] = print) -> List[Embedding]:
+    """Samples of ``split``, one embedding per checkpoint, the figure at ``out``, and a report
+    (what loaded, the k-NN score) through ``log``. Arguments as in :func:`embed_checkpoints`;
+    ``labels`` default to the file names, ``device`` to cuda when available."""
+    import torch
+    labels = list(labels or [c.rsplit('/', 1)[-1] for c in checkpoints])
+    samples, classes = load_samples(cfg, split, max_images)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    embeddings = embed_checkpoints(cfg, checkpoints, labels, samples, points_per_image, seed,
+                                   balance=balance, allow_missing=allow_missing, device=device)
+    save_figure(embeddings, out, color, classes)
+    log(f'{len(samples)} {split} images, {len(embeddings[0].classes)} points each panel')
+    for emb in embeddings:
+        r = emb.load
+        log(f'{emb.label}: {r.kind} checkpoint {r.path}: {r.loaded} backbone tensors loaded, '
+            f'{len(r.missing)} missing {r.missing[:5]}, {len(r.unexpected)} unexpected '
+            f'{r.unexpected[:5]}, {r.ignored} non-backbone keys ignored')
+        acc = 'n/a (one class)' if emb.knn_accuracy is None else f'{emb.knn_accuracy:.3f}'
+        log(f'{emb.label}: {emb.k}-NN leave-one-out balanced class accuracy {acc}')
+    log(f'figure: {out}')
+    return embeddings

@@ -11,6 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..validate import check_float, check_int
+
 
 def two_way_loss_db(alpha_db: np.ndarray) -> np.ndarray:
     """Two-way attenuation (dB) accumulated down each beam.
@@ -44,8 +46,7 @@ def tgc_db(n_rows: int, slope_db: float, knobs_db: Sequence[float] = ()) -> np.n
     Returns:
         np.ndarray: Gain in dB per row, shape (n_rows, 1) so that it broadcasts over lines.
     """
-    if n_rows < 1:
-        raise ValueError(f'n_rows must be >= 1, got {n_rows!r}')
+    check_int('n_rows', n_rows, low=1)
     z = np.arange(n_rows, dtype=np.float64)
     gain = slope_db * z
     knobs = np.asarray(knobs_db, dtype=np.float64)
@@ -75,8 +76,7 @@ def log_compress(intensity: np.ndarray,
     Returns:
         np.ndarray: uint8 image of the same shape.
     """
-    if not dynamic_range > 0:
-        raise ValueError(f'dynamic_range must be > 0 dB, got {dynamic_range!r}')
+    check_float('dynamic_range', dynamic_range, low=0, low_open=True)  # dB
     grey = np.log(np.maximum(intensity, 1e-30)) * (10.0 / np.log(10.0) * 255.0 / dynamic_range)
     offset = (dynamic_range - gain_db) * (255.0 / dynamic_range)
     if gain_map_db is not None:

@@ -13,6 +13,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+from ..validate import check_choice
+
 KINDS = ('linear', 'convex')
 # Share of convex images when the kind is 'random' (knee recesses are mostly scanned linear).
 P_CONVEX = 0.3
@@ -56,8 +58,7 @@ def sample_geometry(rng: np.random.Generator, size: Tuple[int, int],
     Returns:
         ProbeGeometry: The drawn geometry.
     """
-    if kind not in KINDS + ('random', ):
-        raise ValueError(f"geometry must be 'random', 'linear' or 'convex', got {kind!r}")
+    check_choice('geometry', kind, ('random', ) + KINDS)
     h, w = size
     u = rng.random(5)
     if kind == 'random':

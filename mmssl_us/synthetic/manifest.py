@@ -11,6 +11,8 @@ import os.path as osp
 import shutil
 from typing import Dict, List, Optional
 
+from ..fileio import atomic_write
+
 MANIFEST = 'synthetic.json'
 OWNED = ('images', 'masks', 'unlabelled', MANIFEST)
 
@@ -37,12 +39,7 @@ def read_manifest(out_dir: str) -> Optional[Dict]:
 
 def write_manifest(out_dir: str, manifest: Dict) -> None:
     """Write ``out_dir/synthetic.json`` atomically."""
-    path = osp.join(out_dir, MANIFEST)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
-    os.replace(tmp, path)
+    atomic_write(osp.join(out_dir, MANIFEST), json.dumps(manifest, indent=2) + '\n')
 
 
 def prepare_folder(out_dir: str, params: Dict, expected: List[str],

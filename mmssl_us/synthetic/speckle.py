@@ -13,6 +13,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+from ..validate import check_float
+
 
 def gaussian_psf(sigma_axial: float, sigma_lateral: float) -> Tuple[np.ndarray, np.ndarray]:
     """Build the two 1-D kernels of a separable Gaussian PSF.
@@ -30,8 +32,7 @@ def gaussian_psf(sigma_axial: float, sigma_lateral: float) -> Tuple[np.ndarray, 
     """
     kernels = []
     for name, sigma in (('sigma_axial', sigma_axial), ('sigma_lateral', sigma_lateral)):
-        if not np.isfinite(sigma) or sigma <= 0:
-            raise ValueError(f'{name} must be a positive number of pixels, got {sigma!r}')
+        sigma = check_float(name, sigma, low=0, low_open=True)  # pixels
         half = max(1, int(np.ceil(3.5 * sigma)))
         x = np.arange(-half, half + 1, dtype=np.float64)
         k = np.exp(-0.5 * (x / sigma)**2)
@@ -90,8 +91,7 @@ def speckle_intensity(level_db: np.ndarray,
     level_db = np.asarray(level_db, dtype=np.float64)
     if level_db.shape != i.shape:
         raise ValueError(f'level_db has shape {level_db.shape}, scatterers have {i.shape}')
-    if not noise_power >= 0:
-        raise ValueError(f'noise_power must be >= 0, got {noise_power!r}')
+    check_float('noise_power', noise_power, low=0)
     density = np.broadcast_to(density, level_db.shape)
     if np.any(density <= 0) or np.any(density > 1):
         raise ValueError('density must lie in (0, 1], got values in '

@@ -24,9 +24,11 @@ from typing import Dict, List, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from ..data.splits import SPLITS, patient_splits
+from ..fileio import atomic_write
+from ..validate import check_int
 from .generator import GENERATOR_VERSION, derive_seed, generate_frame, validate_args
 from .manifest import frame_paths, prepare_folder, summarise, write_manifest
-from .splits import SPLITS, patient_splits
 
 DESCRIPTION = ('Synthetic knee suprapatellar-recess B-mode images (mmssl_us.synthetic). Masks: '
                '0 background, 1 effusion. Patient ids are the file stem up to the first "_"; '
@@ -40,10 +42,7 @@ def _write_png(path: str, array: np.ndarray) -> None:
     ok, buf = cv2.imencode('.png', array)
     if not ok:
         raise OSError(f'cannot encode {path}')
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        f.write(buf.tobytes())
-    os.replace(tmp, path)
+    atomic_write(path, buf.tobytes())
 
 
 def _patient_job(job: Tuple) -> Tuple[str, int, List[int]]:
@@ -69,8 +68,7 @@ def _init_worker() -> None:
 def _check_counts(n_patients: int, frames: int, n_unlabelled: int, workers: int) -> None:
     for name, value, low in (('n_patients', n_patients, 0), ('frames_per_patient', frames, 1),
                              ('n_unlabelled', n_unlabelled, 0), ('workers', workers, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f'{name} must be an integer >= {low}, got {value!r}')
+        check_int(name, value, low=low)
     if n_patients == 0 and n_unlabelled == 0:
         raise ValueError('nothing to write: n_patients and n_unlabelled are both 0')
 

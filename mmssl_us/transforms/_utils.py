@@ -1,9 +1,14 @@
-"""Argument checks and intensity helpers shared by the ultrasound transforms."""
-from numbers import Real
-from typing import Optional, Sequence, Tuple, Union
+"""Image access and intensity helpers shared by the ultrasound transforms.
+
+The argument checks live in :mod:`mmssl_us.validate`; :func:`check_prob` is the one the
+transforms share.
+"""
+from typing import Sequence, Union
 
 import cv2
 import numpy as np
+
+from ..validate import check_float
 
 Range = Union[float, Sequence[float]]
 
@@ -17,68 +22,7 @@ def check_prob(prob: float) -> float:
     Returns:
         float: ``prob`` as a float.
     """
-    if not isinstance(prob, Real) or isinstance(prob, bool) or not 0.0 <= prob <= 1.0:
-        raise ValueError(f'prob must be a number in [0, 1], got {prob!r}')
-    return float(prob)
-
-
-def check_range(name: str,
-                value: Range,
-                low: Optional[float] = None,
-                high: Optional[float] = None) -> Tuple[float, float]:
-    """Validate a scalar or a ``(min, max)`` pair and return it as a pair.
-
-    A scalar ``v`` means the fixed value ``(v, v)``.
-
-    Args:
-        name (str): Argument name, used in the error message.
-        value (float | Sequence[float]): Scalar or ``(min, max)``.
-        low (float, optional): Smallest allowed value. Defaults to None (unbounded).
-        high (float, optional): Largest allowed value. Defaults to None (unbounded).
-
-    Returns:
-        tuple[float, float]: ``(min, max)`` with ``min <= max``.
-    """
-    if isinstance(value, Real) and not isinstance(value, bool):
-        pair = (float(value), float(value))
-    elif (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2
-          and all(isinstance(v, Real) and not isinstance(v, bool) for v in value)):
-        pair = (float(value[0]), float(value[1]))
-    else:
-        raise ValueError(f'{name} must be a number or a (min, max) pair, got {value!r}')
-    if not all(np.isfinite(pair)):
-        raise ValueError(f'{name} must be finite, got {value!r}')
-    if pair[0] > pair[1]:
-        raise ValueError(f'{name} must be ordered as (min, max), got {value!r}')
-    if low is not None and pair[0] < low:
-        raise ValueError(f'{name} must be >= {low}, got {value!r}')
-    if high is not None and pair[1] > high:
-        raise ValueError(f'{name} must be <= {high}, got {value!r}')
-    return pair
-
-
-def check_number(name: str,
-                 value: float,
-                 low: Optional[float] = None,
-                 high: Optional[float] = None) -> float:
-    """Validate a finite scalar within ``[low, high]``.
-
-    Args:
-        name (str): Argument name, used in the error message.
-        value (float): The value.
-        low (float, optional): Smallest allowed value. Defaults to None (unbounded).
-        high (float, optional): Largest allowed value. Defaults to None (unbounded).
-
-    Returns:
-        float: ``value`` as a float.
-    """
-    if not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value):
-        raise ValueError(f'{name} must be a finite number, got {value!r}')
-    if low is not None and value < low:
-        raise ValueError(f'{name} must be >= {low}, got {value!r}')
-    if high is not None and value > high:
-        raise ValueError(f'{name} must be <= {high}, got {value!r}')
-    return float(value)
+    return check_float('prob', prob, 0.0, 1.0)
 
 
 def get_image(results: dict, owner: str) -> np.ndarray:

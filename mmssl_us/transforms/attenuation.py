@@ -10,7 +10,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmengine.registry import TRANSFORMS
 
-from ._utils import apply_gain, check_prob, check_range, get_image
+from ..validate import check_int, check_range
+from ._utils import apply_gain, check_prob, get_image
 
 
 def pchip(xk: np.ndarray, yk: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -147,9 +148,7 @@ class TGCCurve(BaseTransform):
                  num_points: int = 5,
                  gain_db: Sequence[float] = (-6.0, 6.0),
                  prob: float = 0.5) -> None:
-        if not isinstance(num_points, int) or isinstance(num_points, bool) or num_points < 2:
-            raise ValueError(f'num_points must be an int >= 2, got {num_points!r}')
-        self.num_points = num_points
+        self.num_points = check_int('num_points', num_points, low=2)
         self.gain_db = check_range('gain_db', gain_db)
         self.prob = check_prob(prob)
 

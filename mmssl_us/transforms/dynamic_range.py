@@ -14,7 +14,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmengine.registry import TRANSFORMS
 
-from ._utils import apply_lut, check_number, check_prob, check_range, get_image
+from ..validate import check_float, check_range
+from ._utils import apply_lut, check_prob, get_image
 
 
 def compress(envelope: np.ndarray, dr_db: float) -> np.ndarray:
@@ -83,7 +84,7 @@ class LogCompression(BaseTransform):
                  in_dr_db: float = 60.0,
                  prob: float = 0.5) -> None:
         self.dr_db = check_range('dr_db', dr_db, low=1e-3)
-        self.in_dr_db = check_number('in_dr_db', in_dr_db, low=1e-3)
+        self.in_dr_db = check_float('in_dr_db', in_dr_db, low=1e-3)
         self.prob = check_prob(prob)
 
     def table(self, dr_db: float) -> np.ndarray:
@@ -145,7 +146,7 @@ class GainChange(BaseTransform):
                  in_dr_db: float = 60.0,
                  prob: float = 0.5) -> None:
         self.gain_db = check_range('gain_db', gain_db)
-        self.in_dr_db = check_number('in_dr_db', in_dr_db, low=1e-3)
+        self.in_dr_db = check_float('in_dr_db', in_dr_db, low=1e-3)
         self.prob = check_prob(prob)
 
     def table(self, gain_db: float) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from ..validate import check_choice
 from ._utils import any_channel_above
 from .geometry import sector_mask
 
@@ -95,8 +96,7 @@ def fit_sector(mask: np.ndarray, kind: str) -> Tuple[Tuple[float, float], Tuple[
         tuple: ``apex (x, y)``, ``angles (left, right)`` in radians, ``radii (in, out)``.
         Raises ValueError when the sides are not two diverging straight edges.
     """
-    if kind not in ('convex', 'phased'):
-        raise ValueError(f"kind must be 'convex' or 'phased', got {kind!r}")
+    check_choice('kind', kind, ('convex', 'phased'))
     h, w = mask.shape
     contours = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
                                 cv2.CHAIN_APPROX_NONE)[-2]

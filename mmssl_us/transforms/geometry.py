@@ -13,6 +13,8 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
+from ..validate import check_choice
+
 KINDS = ('linear', 'convex', 'phased')
 #: Default drawing parameters per kind, in units of the image height H and width W:
 #: apex (x / W, y / H), half angle in degrees, radii (r_in / H, r_out / H).
@@ -77,8 +79,7 @@ def draw_footprint(kind: str, shape: Tuple[int, int]) -> np.ndarray:
     Returns:
         np.ndarray: bool mask of shape ``(H, W)``.
     """
-    if kind not in KINDS:
-        raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
+    check_choice('kind', kind, KINDS)
     h, w = shape
     if kind == 'linear':
         mask = np.zeros(shape, dtype=bool)

@@ -8,7 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmengine.registry import TRANSFORMS
 
-from ._utils import check_prob, check_range, get_image
+from ..validate import check_float, check_range
+from ._utils import check_prob, get_image
 
 #: Half-width of the sampled Gaussian kernel, in standard deviations.
 TRUNCATE = 4.0
@@ -25,8 +26,7 @@ def gaussian_kernel(sigma: float) -> np.ndarray:
     Returns:
         np.ndarray: float32 kernel of odd length summing to 1.
     """
-    if not sigma >= 0:
-        raise ValueError(f'sigma must be >= 0, got {sigma!r}')
+    check_float('sigma', sigma, low=0)
     radius = int(math.ceil(TRUNCATE * sigma))
     if radius == 0:
         return np.ones(1, dtype=np.float32)

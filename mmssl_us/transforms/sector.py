@@ -1,6 +1,5 @@
 """Random resized crops that stay inside the imaged sector."""
 import logging
-from numbers import Integral, Real
 from typing import Sequence, Tuple, Union
 
 import cv2
@@ -11,7 +10,8 @@ from mmcv.transforms.utils import cache_randomness
 from mmengine.logging import print_log
 from mmengine.registry import TRANSFORMS
 
-from ._utils import check_range, get_image
+from ..validate import check_choice, check_float, check_int, check_int_pair, check_range
+from ._utils import get_image
 from .footprint import estimate_sector_mask, fit_footprint, largest_square
 from .geometry import KINDS, draw_footprint
 
@@ -82,29 +82,16 @@ class SectorRandomResizedCrop(BaseTransform):
                  min_inside: float = 1.0,
                  threshold: int = 0,
                  margin: int = 1) -> None:
-        pair = (scale, scale) if isinstance(scale, Integral) else scale
-        if (not isinstance(pair, Sequence) or len(pair) != 2
-                or not all(isinstance(s, Integral) and s > 0 for s in pair)):
-            raise ValueError(f'scale must be a positive int or (h, w) of them, got {scale!r}')
-        self.scale = (int(pair[0]), int(pair[1]))
+        self.scale = check_int_pair('scale', scale)
         self.crop_ratio_range = check_range('crop_ratio_range', crop_ratio_range, 1e-6, 1.0)
         self.aspect_ratio_range = check_range('aspect_ratio_range', aspect_ratio_range, 1e-6)
-        if not isinstance(max_attempts, Integral) or max_attempts < 0:
-            raise ValueError(f'max_attempts must be an int >= 0, got {max_attempts!r}')
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(f'interpolation must be one of {INTERPOLATIONS}, '
-                             f'got {interpolation!r}')
-        if backend not in ('cv2', 'pillow'):
-            raise ValueError(f"backend must be 'cv2' or 'pillow', got {backend!r}")
-        if footprint not in ('auto', ) + KINDS:
-            raise ValueError(f"footprint must be one of {('auto', ) + KINDS}, "
-                             f'got {footprint!r}')
-        if not isinstance(min_inside, Real) or not 0.0 < min_inside <= 1.0:
-            raise ValueError(f'min_inside must be in (0, 1], got {min_inside!r}')
-        if not isinstance(threshold, Integral) or not 0 <= threshold <= 254:
-            raise ValueError(f'threshold must be an int in [0, 254], got {threshold!r}')
-        if not isinstance(margin, Integral) or margin < 0:
-            raise ValueError(f'margin must be an int >= 0, got {margin!r}')
+        max_attempts = check_int('max_attempts', max_attempts, low=0)
+        check_choice('interpolation', interpolation, INTERPOLATIONS)
+        check_choice('backend', backend, ('cv2', 'pillow'))
+        check_choice('footprint', footprint, ('auto', ) + KINDS)
+        min_inside = check_float('min_inside', min_inside, 0.0, 1.0, low_open=True)
+        threshold = check_int('threshold', threshold, 0, 254)
+        margin = check_int('margin', margin, low=0)
         self.max_attempts = int(max_attempts)
         self.interpolation = interpolation
         self.backend = backend

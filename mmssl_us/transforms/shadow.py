@@ -1,6 +1,6 @@
 """Acoustic shadowing behind strong reflectors."""
 import math
-from numbers import Integral, Real
+from numbers import Real
 from typing import Optional, Sequence, Tuple
 
 import cv2
@@ -9,8 +9,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmengine.registry import TRANSFORMS
 
-from ._utils import (Range, any_channel_above, apply_gain, check_number, check_prob,
-                     check_range, get_image)
+from ..validate import check_choice, check_float, check_int, check_range
+from ._utils import Range, any_channel_above, apply_gain, check_prob, get_image
 
 
 def _run_taper(covered: np.ndarray, soft_edge: float) -> np.ndarray:
@@ -85,12 +85,9 @@ class AcousticShadow(BaseTransform):
                  soft_edge: float = 0.2,
                  apex: Optional[Sequence[float]] = None,
                  prob: float = 0.3) -> None:
-        if reflector not in ('random', 'detect'):
-            raise ValueError(f"reflector must be 'random' or 'detect', got {reflector!r}")
-        if not isinstance(threshold, Integral) or not 1 <= threshold <= 255:
-            raise ValueError(f'threshold must be an int in [1, 255], got {threshold!r}')
-        if not isinstance(min_area, Integral) or min_area < 1:
-            raise ValueError(f'min_area must be an int >= 1, got {min_area!r}')
+        check_choice('reflector', reflector, ('random', 'detect'))
+        threshold = check_int('threshold', threshold, 1, 255)
+        min_area = check_int('min_area', min_area, low=1)
         if apex is not None:
             if (not isinstance(apex, Sequence) or len(apex) != 2
                     or not all(isinstance(a, Real) and np.isfinite(a) for a in apex)):
@@ -102,7 +99,7 @@ class AcousticShadow(BaseTransform):
         self.depth = check_range('depth', depth, low=0.0, high=1.0)
         self.threshold = threshold
         self.min_area = min_area
-        self.soft_edge = check_number('soft_edge', soft_edge, low=0.0, high=0.5)
+        self.soft_edge = check_float('soft_edge', soft_edge, low=0.0, high=0.5)
         self.apex = apex
         self.prob = check_prob(prob)
         self._polar: tuple = ((0, 0), None, None)  # (shape, angle, radius) of the last image

@@ -7,7 +7,8 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmengine.registry import TRANSFORMS
 
-from ._utils import apply_gain, check_prob, check_range, get_image
+from ..validate import check_choice, check_range
+from ._utils import apply_gain, check_prob, get_image
 
 #: Coefficient of variation (std / mean) of a Rayleigh variable: sqrt(4 / pi - 1).
 RAYLEIGH_CV = math.sqrt(4.0 / math.pi - 1.0)
@@ -33,8 +34,7 @@ def speckle_multiplier(shape: Tuple[int, ...], sigma: float, distribution: str,
     Returns:
         np.ndarray: float32 field of the given shape.
     """
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f'distribution must be one of {DISTRIBUTIONS}, got {distribution!r}')
+    check_choice('distribution', distribution, DISTRIBUTIONS)
     if sigma == 0:
         return np.ones(shape, dtype=np.float32)
     if distribution == 'gamma':
@@ -84,9 +84,7 @@ class SpeckleNoise(BaseTransform):
                  sigma: Union[float, Sequence[float]] = (0.05, 0.3),
                  distribution: str = 'rayleigh',
                  prob: float = 0.5) -> None:
-        if distribution not in DISTRIBUTIONS:
-            raise ValueError(f'distribution must be one of {DISTRIBUTIONS}, '
-                             f'got {distribution!r}')
+        check_choice('distribution', distribution, DISTRIBUTIONS)
         high = RAYLEIGH_CV if distribution == 'rayleigh' else None
         self.sigma = check_range('sigma', sigma, low=0.0, high=high)
         self.distribution = distribution

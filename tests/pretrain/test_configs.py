@@ -63,7 +63,7 @@ def test_densecl_setup_follows_the_paper():
     assert (m.feat_dim, m.head.temperature, m.loss_lambda, m.momentum) == (128, 0.2, 0.5, 0.001)
     assert m.queue_len == 'auto'
     hooks = [h.type for h in cfg.custom_hooks]
-    assert hooks == ['NegativeQueueHook', 'DenseCLHook']
+    assert hooks == ['NegativeQueueHook', 'DenseCLHook', 'SaveStartWeightsHook']
     assert cfg.custom_hooks[1].start_iters == 1000
 
 

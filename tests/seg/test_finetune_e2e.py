@@ -3,11 +3,16 @@ import csv
 import math
 import os.path as osp
 
+import cv2
+import numpy as np
+import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmssl_us.seg  # noqa: F401
 from mmssl_us.seg.config_utils import seg_cfg_options
+from mmssl_us.seg.metrics.ellipse import mask_circumference
 
 from ._helpers import write_seg_tree
 
@@ -51,7 +56,26 @@ def test_hc18_evaluation_reports_head_circumference(tmp_path):
         w.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)', 'split'])
         w.writerows([osp.basename(p), 0.1, '', ''] for p in written)
     cfg = _shrunk('fcn_r50-d8-random_1xb16-40k_hc18-256x256.py', root, str(tmp_path / 'w'))
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    # Force the prediction (runner.test() does not re-initialise weights): constant logits
+    # make the whole image background, then the whole image head.
+    conv_seg = runner.model.decode_head.conv_seg
+    torch.nn.init.zeros_(conv_seg.weight)
+    with torch.no_grad():
+        conv_seg.bias.copy_(torch.tensor([5.0, 0.0]))
+    metrics = runner.test()
     assert {'mIoU', 'mDice', 'HC/mAD_mm', 'HC/failures', 'HC/n'} <= set(metrics)
-    assert metrics['HC/n'] == 2
-    assert metrics['HC/failures'] == 2 or math.isfinite(metrics['HC/mAD_mm'])
+    # no head predicted: no ellipse to fit on either test image
+    assert metrics['HC/n'] == 2 and metrics['HC/failures'] == 2
+    assert math.isnan(metrics['HC/mAD_mm'])
+    with torch.no_grad():
+        conv_seg.bias.copy_(torch.tensor([0.0, 5.0]))
+    metrics = runner.test()
+    # all head: the ellipse of the whole frame against each reference, at 0.1 mm per pixel,
+    # measured on the original 48x64 masks (not on the 32 px network input)
+    masks = [cv2.imread(p.replace('images', 'masks'), cv2.IMREAD_GRAYSCALE)
+             for p in written if '/test/' in p]
+    whole = mask_circumference(np.ones_like(masks[0], dtype=bool), 0.1)
+    expected = np.mean([abs(whole - mask_circumference(m == 1, 0.1)) for m in masks])
+    assert metrics['HC/n'] == 2 and metrics['HC/failures'] == 0
+    assert metrics['HC/mAD_mm'] == pytest.approx(expected, abs=1e-3)

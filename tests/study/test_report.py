@@ -93,9 +93,14 @@ def test_report_numbers_as_computed(tmp_path):
     # paired at 0.05: differences 10, 7, 13 -> mean 10, sd 3
     half = sps.t.ppf(0.975, 2) * 3.0 / math.sqrt(3)
     p = sps.ttest_rel(MIOU[('densecl', 0.05)], MIOU[('random', 0.05)]).pvalue
-    assert f'| densecl | 0.05 | 3 | +10.00 | [{10 - half:+.2f}, {10 + half:+.2f}] | {p:.3g} |' in md
+    p2 = sps.ttest_rel([72.0, 74.0], [70.0, 71.0]).pvalue
+    holm = [min(1, 2 * min(p, p2)), min(1, max(2 * min(p, p2), max(p, p2)))]
+    holm_p = holm[0] if p <= p2 else holm[1]
+    assert (f'| densecl | random | 0.05 | 3 | +10.00 | [{10 - half:+.2f}, {10 + half:+.2f}] | '
+            f'{p:.3g} | {holm_p:.3g} |') in md
     # paired at 0.5 over seeds 0 and 1 only: differences 2, 3
-    assert '| densecl | 0.5 | 2 | +2.50 |' in md
+    assert '| densecl | random | 0.5 | 2 | +2.50 |' in md
+    assert 'over the 2 comparisons' in md and 'Holm-adjusted' in md
     # 90% of the final: densecl reaches 0.95 * final at 200, random only at 300
     assert '| 0.05 | 300 ± 0 (3) | 200 ± 0 (3) |' in md
     assert '## IoU of class recess (%)' in md
@@ -116,9 +121,42 @@ def test_report_with_missing_columns_and_no_baseline(tmp_path):
     out = write_report(str(path), str(tmp_path / 'r'), baseline='random')
     md = open(out[0], encoding='utf-8').read()
     assert '| 0.1 | 30.00 (1) |' in md  # n=1: no sd shown
-    assert "No run has init 'random'" in md
+    assert "No run has init 'random'" in md and '## Verdict' not in md
     assert '1 run(s) have no mIoU' in md
     empty = tmp_path / 'empty.csv'
     empty.write_text('init,fraction,seed,mIoU\nsimclr,0.1,0,\n')
     with pytest.raises(ValueError, match='empty.csv'):
         write_report(str(empty), str(tmp_path / 'r2'))
+
+
+def test_same_start_arm_verdict_weight_change_and_probe(tmp_path):
+    """The same-start comparison, Holm over all comparisons, the plain verdict, the weight
+    change warning and the probe section and plot."""
+    path = tmp_path / 'results.csv'
+    _write_table(path)
+    # the untrained start scores like densecl at 0.05 (diffs +1, -2, +1): no pretraining effect
+    for seed, m in enumerate([49.0, 53.0, 54.0]):
+        append_row(str(path), dict(init='densecl_start', fraction=0.05, seed=seed, mIoU=m,
+                                   curve=[[300, m]]))
+    change = {'stem': dict(rel_l2=0.002, bn_scale=0.0001, tensors=3),
+              'all': dict(rel_l2=0.004, bn_scale=0.0002, tensors=9)}
+    probe = [dict(epoch=0, iter=0, mIoU=60.0), dict(epoch=5, iter=30, mIoU=66.5),
+             dict(epoch=10, iter=60, mIoU=64.0)]
+    out = write_report(str(path), str(tmp_path / 'r'), pretrainings={
+        'densecl': dict(start_arm='densecl_start', weight_change=change, probe=probe)})
+    md = open(out[0], encoding='utf-8').read()
+    d = np.array([50.0, 51.0, 55.0]) - np.array([49.0, 53.0, 54.0])
+    p_start = sps.ttest_rel([50.0, 51.0, 55.0], [49.0, 53.0, 54.0]).pvalue
+    assert f'| densecl | densecl_start | 0.05 | 3 | {d.mean():+.2f} |' in md
+    assert f'{p_start:.3g}' in md and 'over the 4 comparisons' in md  # + start vs random
+    assert '| densecl | densecl_start | 0.5 |' not in md  # no start arm at 0.5: no row
+    verdict = md[md.index('## Verdict'):md.index('## mIoU')]
+    assert '**densecl** vs random init: +10.00' in verdict
+    assert '**densecl** vs its own untrained start (densecl_start): +0.00' in verdict
+    assert 'did **not** measurably help' in verdict
+    assert '| densecl | 0.20 | 0.40 | 0.0002 |' in md
+    assert 'Warning**: densecl moved its weights by 0.40%' in md
+    assert '| densecl | 60.00 | 66.50 (5) | 64.00 (10) |' in md
+    assert out[2].endswith('probe_curves.png')
+    with open(out[2], 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'

@@ -89,3 +89,53 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
         {(k.init, k.fraction, k.seed) for k in plan_runs(['densecl', 'random'], [0.5, 1.0],
                                                          [0, 1, 2])})
     assert osp.isfile(osp.join(work, 'results.md'))
+
+
+def test_same_start_arm_is_added_and_reported(tmp_path):
+    from mmssl_us.study.pretraining import Pretrained
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    cfg = _study_config(tmp_path, data_root)
+    seen = {}
+    change = {'layer1': dict(rel_l2=0.2, bn_scale=0.01, tensors=4),
+              'all': dict(rel_l2=0.2, bn_scale=0.01, tensors=4)}
+
+    def fake_pretrain(name, spec, study_dir, log):
+        return Pretrained(name, 'trained.pth', start_backbone='start.pth',
+                          weight_change=change, probe=[dict(epoch=0, iter=0, mIoU=50.0)])
+
+    def fake_finetune(key, spec, backbone, run_dir, data_root):
+        seen[key.init] = backbone
+        os.makedirs(run_dir)
+        miou = {'random': 60.0, 'densecl': 70.0, 'densecl_start': 64.0}[key.init] + key.seed ** 2
+        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=miou,
+                    curve='[[10, %f]]' % miou, work_dir=run_dir)
+
+    work = str(tmp_path / 'study')
+    study_runner.run_study(cfg, work, log=lambda s: None, finetune_fn=fake_finetune,
+                           pretrain_fn=fake_pretrain)
+    assert seen == {'densecl': 'trained.pth', 'densecl_start': 'start.pth', 'random': None}
+    rows = read_results(osp.join(work, 'results.csv'))
+    assert len(rows) == 3 * 2 * 3
+    md = open(osp.join(work, 'results.md'), encoding='utf-8').read()
+    assert '| densecl | densecl_start | 0.5 | 3 | +6.00 |' in md
+    assert 'vs its own untrained start (densecl_start): +6.00' in md
+    assert '## How far pretraining moved the weights' in md
+    assert osp.isfile(osp.join(work, 'probe_curves.png'))
+
+
+def test_a_misspelt_init_stops_before_any_work(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    path = tmp_path / 'study.py'
+    path.write_text(
+        'study = dict(data_root=%r, inits=["densecl", "randon"], fractions=[0.5],\n'
+        '             seeds=[0], pretrain=dict(densecl=dict(config="unused.py")),\n'
+        '             finetune=dict(config="unused.py"))\n' % str(data_root))
+
+    def never(*args, **kwargs):
+        raise AssertionError('no pretraining may start')
+
+    with pytest.raises(ValueError, match="'randon' .*did you mean 'random'"):
+        study_runner.run_study(str(path), str(tmp_path / 'w'), log=lambda s: None,
+                               finetune_fn=never, pretrain_fn=never)

@@ -115,3 +115,15 @@ def test_convergence_stats():
     assert (out['d'].n, out['d'].mean) == (2, 150.0)
     assert out['d'].std == pytest.approx(math.sqrt(5000.0))
     assert (out['r'].n, out['r'].mean, out['r'].std) == (1, 300.0, None)
+
+
+def test_holm_against_a_hand_computed_example():
+    from mmssl_us.study.stats import holm
+    # sorted: 0.01 (x4 = 0.04), 0.02 (x3 = 0.06), 0.03 (x2 = 0.06), 0.5 (x1 = 0.5)
+    assert holm([0.03, 0.5, 0.01, 0.02]) == pytest.approx([0.06, 0.5, 0.04, 0.06])
+    # monotone step-down and capped at 1; None stays None and does not count
+    assert holm([0.04, None, 0.045]) == pytest.approx([0.08, None, 0.08])
+    assert holm([0.9, 0.8]) == [1.0, 1.0]
+    assert holm([]) == []
+    with pytest.raises(ValueError, match=r'\[0, 1\]'):
+        holm([1.5])

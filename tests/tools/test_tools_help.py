@@ -14,12 +14,27 @@ TOY_CONFIG = osp.join(ROOT, 'tests', '_toy', 'toy_config.py')
 
 
 @pytest.mark.parametrize('tool, expect', [
-    ('train.py', '--resume'), ('test.py', 'checkpoint'), ('dist_test.py', 'gpus')])
+    ('train.py', '--resume'), ('test.py', 'checkpoint'), ('dist_test.py', 'gpus'),
+    ('model_converters/pretrain2seg.py', '--verify'), ('run_study.py', '--work-dir')])
 def test_python_tool_help(tool, expect):
     out = subprocess.run([sys.executable, osp.join(TOOLS, tool), '--help'],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert expect in out.stdout
+
+
+@pytest.mark.parametrize('command, expect', [('train', '--resume'), ('test', 'checkpoint')])
+def test_package_entry_points_help(command, expect):
+    out = subprocess.run([sys.executable, '-m', 'mmssl_us.launch', command, '--help'],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert expect in out.stdout
+
+
+def test_package_entry_point_usage():
+    bad = subprocess.run([sys.executable, '-m', 'mmssl_us.launch', 'fly'],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and 'train,test' in bad.stderr
 
 
 @pytest.mark.parametrize('tool', ['dist_train.sh', 'dist_test.sh', 'slurm_train.sh'])
@@ -35,8 +50,9 @@ def test_dist_test_dry_run_command():
     cmd = out.stdout.split()
     assert cmd[1:3] == ['-m', 'torch.distributed.run']
     assert '--nproc_per_node=4' in cmd
-    i = cmd.index(osp.join(TOOLS, 'test.py'))
-    assert cmd[i + 1:] == ['c.py', 'k.pth', '--out', 'm.json', '--launcher', 'pytorch']
+    i = cmd.index('mmssl_us.launch')  # the package's entry point, not a path into tools/
+    assert cmd[i - 1] == '-m'
+    assert cmd[i + 1:] == ['test', 'c.py', 'k.pth', '--out', 'm.json', '--launcher', 'pytorch']
 
 
 def test_torchrun_command_rejects_zero():

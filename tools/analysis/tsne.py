@@ -6,7 +6,7 @@ Example::
         work_dirs/random/iter_2000.pth --labels densecl random --out tsne.png
 
 A checkpoint is a full mmseg checkpoint, a backbone-only state_dict, or ``none`` (the weights
-the config builds, seeded). The logic lives in :mod:`mmssl_us.study.tsne`.
+the config builds, seeded). The logic lives in :func:`mmssl_us.study.tsne.run_tsne`.
 """
 import argparse
 import sys
@@ -37,30 +37,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    import torch
     from mmengine.config import Config
 
-    from mmssl_us.study.tsne import embed_checkpoints, load_samples, save_figure
+    from mmssl_us.study.tsne import run_tsne
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    labels = args.labels or [c.rsplit('/', 1)[-1] for c in args.checkpoints]
-    samples, classes = load_samples(cfg, args.split, args.max_images)
-    embeddings = embed_checkpoints(cfg, args.checkpoints, labels, samples,
-                                   args.points_per_image, args.seed,
-                                   balance=not args.no_balance, allow_missing=args.allow_missing,
-                                   device=args.device or ('cuda' if torch.cuda.is_available()
-                                                          else 'cpu'))
-    save_figure(embeddings, args.out, args.color, classes)
-    print(f'{len(samples)} {args.split} images, {len(embeddings[0].classes)} points each panel')
-    for emb in embeddings:
-        r = emb.load
-        print(f'{emb.label}: {r.kind} checkpoint {r.path}: {r.loaded} backbone tensors loaded, '
-              f'{len(r.missing)} missing {r.missing[:5]}, {len(r.unexpected)} unexpected '
-              f'{r.unexpected[:5]}, {r.ignored} non-backbone keys ignored')
-        acc = 'n/a (one class)' if emb.knn_accuracy is None else f'{emb.knn_accuracy:.3f}'
-        print(f'{emb.label}: {emb.k}-NN leave-one-out balanced class accuracy {acc}')
-    print(f'figure: {args.out}')
+    run_tsne(cfg, args.checkpoints, args.labels, args.out, args.split, args.max_images,
+             args.color, args.points_per_image, args.seed, balance=not args.no_balance,
+             allow_missing=args.allow_missing, device=args.device)
     return 0
 
 

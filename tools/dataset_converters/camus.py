@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     parser.add_argument('--val', type=float, default=0.1, help='fraction of patients for val')
     parser.add_argument('--test', type=float, default=0.1, help='fraction of patients for test')
     args = parser.parse_args(argv)
-    from mmssl_us.seg.converters import convert_camus
+    from mmssl_us.data.converters import convert_camus
     summary = convert_camus(args.src, args.out, seed=args.seed, val=args.val, test=args.test,
                             split_dir=args.split_dir)
     print(f'split: {summary["split"]}; written (images per split): {summary["written"]}')

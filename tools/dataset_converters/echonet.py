@@ -12,7 +12,7 @@ def main(argv=None) -> int:
     parser.add_argument('src', help='EchoNet-Dynamic folder')
     parser.add_argument('--out', default='data/echonet', help='output dataset root')
     args = parser.parse_args(argv)
-    from mmssl_us.seg.converters import convert_echonet
+    from mmssl_us.data.converters import convert_echonet
     summary = convert_echonet(args.src, args.out)
     print(f'written (frames per split): {summary["written"]}')
     for reason, videos in summary['skipped'].items():

@@ -17,7 +17,7 @@ def main(argv=None) -> int:
     parser.add_argument('--val', type=float, default=0.1, help='fraction of subjects for val')
     parser.add_argument('--test', type=float, default=0.2, help='fraction of subjects for test')
     args = parser.parse_args(argv)
-    from mmssl_us.seg.converters import convert_hc18
+    from mmssl_us.data.converters import convert_hc18
     summary = convert_hc18(args.src, args.out, seed=args.seed, val=args.val, test=args.test,
                            csv_path=args.csv)
     print(f'written (images per split): {summary["written"]}; annotations: '

@@ -22,7 +22,7 @@ data_preprocessor = dict(
 #       B-mode is one grey plane: saturation and hue do not exist and grayscale is a no-op,
 #       while gain, log-compression range and TGC are what changes between scanners and
 #       operators. (Also: mmcv 2.1's adjust_hue overflows np.uint8 under numpy 2 for a
-#       negative hue factor, so the stock hue jitter crashes at random; ENVIRONMENT.md trap 7.)
+#       negative hue factor, so the stock hue jitter crashes at random; docs/ENVIRONMENT.md trap 7.)
 #   GaussianBlur(sigma 0.1-2, p=0.5)  -> multiplicative speckle then an anisotropic PSF blur
 #       (longer laterally than axially), each p=0.5
 #   RandomFlip(p=0.5, horizontal)      -> kept: left-right is arbitrary in a probe image, the

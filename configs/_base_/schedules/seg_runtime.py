@@ -1,6 +1,6 @@
 # Runtime of the mmssl_us segmentation configs (mmseg 1.2.2's default_runtime.py plus the plugin).
 # Explicit scope and plugin import; host configs are never inherited by package name (the
-# mmseg double-colon form breaks the dataloader: ENVIRONMENT.md, trap 4).
+# mmseg double-colon form breaks the dataloader: docs/ENVIRONMENT.md, trap 4).
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmssl_us.seg'], allow_failed_imports=False)
 env_cfg = dict(

@@ -1,12 +1,10 @@
-"""Unlabelled ultrasound data for pretraining (registered into mmpretrain)."""
-from .exclusion import ExclusionIndex
+"""Unlabelled ultrasound data for pretraining (registered into mmpretrain).
+
+The host-free parts (finding and decoding media, the exclusion of evaluation images) are in
+:mod:`mmssl_us.data.media` and :mod:`mmssl_us.data.exclusion`.
+"""
 from .loading import LoadUltrasoundFrame, RepeatGreyChannels, to_grey_uint8
-from .media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames, file_md5, read_image,
-                    read_video_frame, sample_frame_indices, scan_media)
 from .unlabelled import UltrasoundUnlabelledDataset
 
-__all__ = [
-    'ExclusionIndex', 'LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset',
-    'IMAGE_SUFFIXES', 'VIDEO_SUFFIXES', 'count_video_frames', 'file_md5', 'read_image',
-    'read_video_frame', 'sample_frame_indices', 'scan_media', 'to_grey_uint8'
-]
+__all__ = ['LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset',
+           'to_grey_uint8']

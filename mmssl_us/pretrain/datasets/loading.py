@@ -6,7 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from .media import read_image, read_video_frame
+from ...validate import check_choice, check_int
+from mmssl_us.data.media import read_image, read_video_frame
 
 
 def to_grey_uint8(img: np.ndarray, source: str) -> np.ndarray:
@@ -61,9 +62,7 @@ class LoadUltrasoundFrame(BaseTransform):
     """
 
     def __init__(self, channels: int = 3) -> None:
-        if channels not in (1, 3) or isinstance(channels, bool):
-            raise ValueError(f'channels must be 1 or 3, got {channels!r}')
-        self.channels = channels
+        self.channels = check_choice('channels', channels, (1, 3))
 
     def transform(self, results: dict) -> dict:
         path = results['img_path']
@@ -104,9 +103,7 @@ class RepeatGreyChannels(BaseTransform):
     """
 
     def __init__(self, channels: int = 3) -> None:
-        if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
-            raise ValueError(f'channels must be a positive int, got {channels!r}')
-        self.channels = channels
+        self.channels = check_int('channels', channels, low=1)
 
     def transform(self, results: dict) -> dict:
         img = results['img']

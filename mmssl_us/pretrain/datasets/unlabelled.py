@@ -6,9 +6,9 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .exclusion import ExclusionIndex
-from .media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames, norm_suffixes,
-                    sample_frame_indices, scan_media)
+from mmssl_us.data.exclusion import ExclusionIndex
+from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
+                                 norm_suffixes, sample_frame_indices, scan_media)
 
 
 @DATASETS.register_module()

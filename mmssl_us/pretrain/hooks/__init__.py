@@ -1,4 +1,6 @@
 """Training hooks (registered into mmpretrain)."""
+from .dense_probe import DenseProbeHook
 from .queue_hook import NegativeQueueHook
+from .start_weights import SaveStartWeightsHook
 
-__all__ = ['NegativeQueueHook']
+__all__ = ['DenseProbeHook', 'NegativeQueueHook', 'SaveStartWeightsHook']

@@ -5,6 +5,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from mmpretrain.registry import HOOKS
 
+from ...validate import check_int
 from ..models.queue import MAX_AUTO_QUEUE_LEN, check_queue_len, resolve_queue_len
 
 
@@ -28,9 +29,7 @@ class NegativeQueueHook(Hook):
     priority = 'VERY_HIGH'
 
     def __init__(self, max_len: int = MAX_AUTO_QUEUE_LEN) -> None:
-        if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
-            raise ValueError(f'max_len must be a positive int, got {max_len!r}')
-        self.max_len = max_len
+        self.max_len = check_int('max_len', max_len, low=1)
 
     def before_run(self, runner) -> None:
         """Size or check the queue (only when a training loop has been built)."""

@@ -6,6 +6,7 @@ from mmpretrain.models import DenseCL
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...validate import check_float
 from .queue import NegativeQueueMixin, QueueLen
 
 
@@ -84,8 +85,7 @@ class UltrasoundDenseCL(NegativeQueueMixin, DenseCL):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        if not isinstance(loss_lambda, (int, float)) or not 0.0 <= loss_lambda <= 1.0:
-            raise ValueError(f'loss_lambda must lie in [0, 1], got {loss_lambda!r}')
+        check_float('loss_lambda', loss_lambda, 0.0, 1.0)
         super().__init__(
             backbone=backbone,
             neck=neck,

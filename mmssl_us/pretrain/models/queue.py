@@ -18,16 +18,12 @@ import torch
 from mmengine.dist import all_gather, broadcast, get_world_size
 from torch import Tensor, nn
 
+from ...validate import check_int
+
 QueueLen = Union[int, str]
 
 #: upper bound of the automatic rule: the queue length of MoCo v2 / DenseCL on ImageNet.
 MAX_AUTO_QUEUE_LEN = 65536
-
-
-def _positive_int(name: str, value: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f'{name} must be a positive int, got {value!r}')
-    return value
 
 
 def resolve_queue_len(dataset_size: int, batch_size: int, world_size: int = 1,
@@ -49,7 +45,7 @@ def resolve_queue_len(dataset_size: int, batch_size: int, world_size: int = 1,
     """
     for name, value in (('dataset_size', dataset_size), ('batch_size', batch_size),
                         ('world_size', world_size), ('max_len', max_len)):
-        _positive_int(name, value)
+        check_int(name, value, low=1)
     global_batch = batch_size * world_size
     bound = min(dataset_size, max_len)
     if bound < global_batch:
@@ -69,9 +65,9 @@ def check_queue_len(queue_len: int, batch_size: int, world_size: int = 1) -> Non
         batch_size (int): Samples per process and iteration.
         world_size (int): Number of processes. Defaults to 1.
     """
-    _positive_int('queue_len', queue_len)
-    _positive_int('batch_size', batch_size)
-    _positive_int('world_size', world_size)
+    check_int('queue_len', queue_len, low=1)
+    check_int('batch_size', batch_size, low=1)
+    check_int('world_size', world_size, low=1)
     global_batch = batch_size * world_size
     if queue_len % global_batch != 0:
         lower = queue_len // global_batch * global_batch
@@ -116,7 +112,7 @@ class NegativeQueueMixin:
         Args:
             queue_len (int): The new number of keys per queue.
         """
-        _positive_int('queue_len', queue_len)
+        check_int('queue_len', queue_len, low=1)
         for name in self.queue_names:
             old: Tensor = getattr(self, name)
             new = nn.functional.normalize(

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ...validate import check_int
+
 from mmpretrain.registry import MODELS
 
 
@@ -45,8 +47,7 @@ class SplitBatchNorm2d(nn.BatchNorm2d):
                  momentum: Optional[float] = 0.1,
                  affine: bool = True,
                  track_running_stats: bool = True) -> None:
-        if not isinstance(num_splits, int) or isinstance(num_splits, bool) or num_splits < 1:
-            raise ValueError(f'num_splits must be a positive int, got {num_splits!r}')
+        num_splits = check_int('num_splits', num_splits, low=1)
         super().__init__(num_features, eps=eps, momentum=momentum, affine=affine,
                          track_running_stats=track_running_stats)
         self.num_splits = num_splits

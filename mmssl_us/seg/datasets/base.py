@@ -14,7 +14,8 @@ from typing import List, Optional
 
 from mmseg.datasets import BaseSegDataset
 
-from ..fractions import check_fraction, select_fraction
+from ...data.fractions import check_fraction, select_fraction
+from ...validate import check_int
 from .checks import check_pairs
 
 __all__ = ['UltrasoundSegDataset']
@@ -49,10 +50,8 @@ class UltrasoundSegDataset(BaseSegDataset):
         if label_fraction < 1.0 and kwargs.get('test_mode', False):
             raise ValueError(f'label_fraction={label_fraction} on an evaluation dataset '
                              '(test_mode=True): fractions only ever apply to the train split')
-        if isinstance(fraction_seed, bool) or not isinstance(fraction_seed, int):
-            raise ValueError(f'fraction_seed must be an int, got {fraction_seed!r}')
         self.label_fraction = float(label_fraction)
-        self.fraction_seed = fraction_seed
+        self.fraction_seed = check_int('fraction_seed', fraction_seed)
         self.check_data = check_data
         self.fraction_record: Optional[dict] = None
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

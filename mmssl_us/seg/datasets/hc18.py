@@ -1,10 +1,10 @@
 """HC18 fetal head dataset (written by the HC18 converter), with each image's pixel size."""
-import csv
-import math
 import os.path as osp
 from typing import Dict, List
 
 from mmseg.registry import DATASETS
+
+from mmssl_us.data.hc18_csv import pixel_sizes
 
 from .base import UltrasoundSegDataset
 
@@ -15,7 +15,8 @@ def read_pixel_sizes(csv_path: str) -> Dict[str, float]:
     """Read ``filename -> pixel size (mm)`` from the CSV the HC18 converter writes.
 
     Args:
-        csv_path (str): CSV with the columns ``filename`` and ``pixel size(mm)``.
+        csv_path (str): CSV with the columns ``filename`` and ``pixel size(mm)``, read by
+            :func:`mmssl_us.data.hc18_csv.read_hc18_csv`.
 
     Returns:
         dict[str, float]: Pixel size in mm by image file name.
@@ -23,22 +24,7 @@ def read_pixel_sizes(csv_path: str) -> Dict[str, float]:
     if not osp.isfile(csv_path):
         raise FileNotFoundError(f'HC18 pixel-size file not found: {csv_path} (written by '
                                 'tools/dataset_converters/hc18.py)')
-    sizes: Dict[str, float] = {}
-    with open(csv_path, newline='', encoding='utf-8') as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {'filename', 'pixel size(mm)'} <= set(reader.fieldnames):
-            raise ValueError(f'{csv_path} needs the columns "filename" and "pixel size(mm)", '
-                             f'found {reader.fieldnames}')
-        for row in reader:
-            try:
-                value = float(row['pixel size(mm)'])
-            except (TypeError, ValueError):
-                value = float('nan')
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f'{csv_path}: bad pixel size {row["pixel size(mm)"]!r} for '
-                                 f'{row["filename"]}')
-            sizes[row['filename']] = value
-    return sizes
+    return pixel_sizes(csv_path)
 
 
 @DATASETS.register_module()

@@ -1,7 +1,6 @@
 """Hooks and weight initializers for the segmentation side."""
 from .label_fraction_hook import LabelFractionHook, format_records, fraction_records
-from .verified_init import (CheckpointKeyError, VerifiedPretrainedInit, compare_state_dicts,
-                            extract_state_dict)
+from .verified_init import CheckpointKeyError, VerifiedPretrainedInit, extract_state_dict
 
 __all__ = ['LabelFractionHook', 'fraction_records', 'format_records', 'VerifiedPretrainedInit',
-           'CheckpointKeyError', 'compare_state_dicts', 'extract_state_dict']
+           'CheckpointKeyError', 'extract_state_dict']

@@ -5,26 +5,27 @@ match: a checkpoint whose keys were named for another library (mmpretrain's ``st
 against mmseg's ``stem.0.*``, say) loads *nothing* for those layers and training quietly starts
 from random weights. ``VerifiedPretrained`` compares the key sets and shapes first and raises,
 naming the keys, unless every parameter and buffer of the module is matched (or explicitly
-allowed to be missing).
+allowed to be missing). The comparison is the package's one,
+:func:`mmssl_us.transfer.compare_keys` (host-free).
 
 Note on ordering: mmengine's ``BaseModule.init_weights`` runs initializers whose type is not
 ``'Pretrained'`` before the children's own ``init_weights``. For mmseg's ``ResNetV1c`` this is
 harmless (with an ``init_cfg`` given, its blocks get no init_cfg of their own);
-``tests/seg/test_verified_init.py`` checks that the weights of a built segmentor equal the
+``tests/seg/engine/test_verified_init.py`` checks that the weights of a built segmentor equal the
 checkpoint after ``init_weights``.
 """
-import fnmatch
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 
-__all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
-           'compare_state_dicts']
+from mmssl_us.transfer.keys import compare_keys, unwrap_state_dict
+
+__all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict']
 
 
 class CheckpointKeyError(RuntimeError):
@@ -46,10 +47,8 @@ def extract_state_dict(checkpoint: dict, prefix: Optional[str] = None,
     """
     if not isinstance(checkpoint, dict):
         raise CheckpointKeyError(f'{source}: expected a dict, got {type(checkpoint).__name__}')
-    state = checkpoint.get('state_dict', checkpoint)
     out: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
-    for key, value in state.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
+    for key, value in unwrap_state_dict(checkpoint).items():
         if prefix:
             if not key.startswith(prefix):
                 continue
@@ -59,32 +58,6 @@ def extract_state_dict(checkpoint: dict, prefix: Optional[str] = None,
         raise CheckpointKeyError(f'{source}: no tensors' +
                                  (f' with the prefix {prefix!r}' if prefix else ''))
     return out
-
-
-def compare_state_dicts(expected: Dict[str, torch.Tensor], found: Dict[str, torch.Tensor],
-                        allowed_missing: Sequence[str] = ()) -> Dict[str, List[str]]:
-    """Keys missing from / unexpected in ``found`` and shape mismatches, against ``expected``.
-
-    Args:
-        expected (dict): The module's own ``state_dict()``.
-        found (dict): The checkpoint's state dict.
-        allowed_missing (Sequence[str]): ``fnmatch`` patterns of keys that may be missing.
-            Defaults to ().
-
-    Returns:
-        dict[str, list[str]]: ``missing``, ``allowed_missing``, ``unexpected``, ``shape``.
-    """
-    missing_all = [k for k in expected if k not in found]
-    allowed = [k for k in missing_all if any(fnmatch.fnmatchcase(k, p) for p in allowed_missing)]
-    shape = [f'{k}: checkpoint {tuple(found[k].shape)} vs model {tuple(expected[k].shape)}'
-             for k in expected if k in found and tuple(found[k].shape) != tuple(expected[k].shape)]
-    return dict(missing=[k for k in missing_all if k not in allowed], allowed_missing=allowed,
-                unexpected=[k for k in found if k not in expected], shape=shape)
-
-
-def _listing(keys: List[str], limit: int = 12) -> str:
-    more = f', ... ({len(keys) - limit} more)' if len(keys) > limit else ''
-    return ', '.join(keys[:limit]) + more
 
 
 @WEIGHT_INITIALIZERS.register_module(name='VerifiedPretrained')
@@ -118,22 +91,19 @@ class VerifiedPretrainedInit:
             raise FileNotFoundError(
                 f'pretrained checkpoint {self.checkpoint} not found (relative paths are read from '
                 'the working directory). For the DenseCL configs, pretrain with configs/densecl '
-                'and convert with `python tools/model_converters/pretrain2seg.py <work dir>`.')
+                'and convert with `python tools/model_converters/pretrain2seg.py <work dir>` '
+                '(or `python -m mmssl_us.transfer <work dir>`).')
         raw = _load_checkpoint(self.checkpoint, map_location=self.map_location)
         state = extract_state_dict(raw, self.prefix, source=self.checkpoint)
-        diff = compare_state_dicts(module.state_dict(), state, self.allowed_missing)
-        problems = []
-        for name in ('missing', 'unexpected', 'shape'):
-            if diff[name]:
-                problems.append(f'{len(diff[name])} {name}: {_listing(diff[name])}')
-        if problems:
+        report = compare_keys(module.state_dict(), state, self.allowed_missing)
+        if not report.ok:
             raise CheckpointKeyError(
                 f'checkpoint {self.checkpoint} does not match {type(module).__name__}: '
-                + '; '.join(problems) + '. Convert the checkpoint to this module\'s key names '
-                '(tools/model_converters) or list intended gaps in allowed_missing.')
+                + report.message() + '. Convert the checkpoint to this module\'s key names '
+                '(python -m mmssl_us.transfer) or list intended gaps in allowed_missing.')
         module.load_state_dict(state, strict=False)
         print_log(f'VerifiedPretrained: loaded {len(state)} tensors from {self.checkpoint} into '
                   f'{type(module).__name__}; missing 0 (allowed missing '
-                  f'{len(diff["allowed_missing"])}), unexpected 0', logger='current')
+                  f'{len(report.allowed_missing)}), unexpected 0', logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=f'VerifiedPretrained: {self.checkpoint}')

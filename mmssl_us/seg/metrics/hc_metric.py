@@ -7,6 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import METRICS
 
+from ...validate import check_int
 from .ellipse import mask_circumference
 
 __all__ = ['HeadCircumferenceMetric']
@@ -43,9 +44,7 @@ class HeadCircumferenceMetric(BaseMetric):
     def __init__(self, head_label: int = 1, pixel_size_key: str = 'pixel_size_mm',
                  collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if isinstance(head_label, bool) or not isinstance(head_label, int) or head_label < 0:
-            raise ValueError(f'head_label must be a non-negative int, got {head_label!r}')
-        self.head_label = head_label
+        self.head_label = check_int('head_label', head_label, low=0)
         self.pixel_size_key = pixel_size_key
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:

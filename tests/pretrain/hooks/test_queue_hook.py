@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmssl_us.pretrain.convert import convert_checkpoint, mmpretrain_to_mmseg_resnet
+from mmssl_us.transfer import convert_checkpoint, mmpretrain_to_mmseg_resnet
 
 pytestmark = pytest.mark.usefixtures('cheap_config_text')
 

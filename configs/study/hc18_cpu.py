@@ -1,0 +1,47 @@
+# DenseCL on real fetal-head ultrasound (HC18), the whole label-efficiency study on 2 CPU cores.
+#   python tools/run_study.py configs/study/hc18_cpu.py
+# Data (not in the repository; see README "Real data"): the HC18 training subset in
+# ../shared/data/hc18 (CC BY 4.0; van den Heuvel et al., PLoS ONE 2018; Zenodo 1327317) is
+# converted into data/hc18 with a subject-level 70/10/20 split, and the pretraining pool is the
+# train split's images without their labels plus the 50 infant-hip frames of
+# ../shared/data/nhbs_hip_spj (Apache-2.0). Val and test subjects never enter the pool.
+# Arms: DenseCL, its same-start control densecl_start (the pretraining's own untrained weights,
+# added by the runner) and mmseg's random init; 5 seeds at 5% and 10% of the train subjects.
+# Every setting below was chosen on the validation split; the test split is read once per run.
+# What was tried, and what each gave: README "Measured" and the closing note.
+data_root = 'data/hc18'
+pretrain_epochs = 100
+finetune_iters = 100
+
+study = dict(
+    data_root=data_root,
+    convert=dict(dataset='hc18', src='../shared/data/hc18', seed=0, val=0.1, test=0.2),
+    pool=dict(splits=['train'], extra=['../shared/data/nhbs_hip_spj/SPJ_dataset']),
+    pretrain=dict(
+        densecl=dict(
+            config='configs/densecl/r50_knee.py',
+            shrink=dict(depth=18, view_size=96, batch_size=32, num_workers=2,
+                        max_epochs=pretrain_epochs, warmup_iters=20),
+            cfg_options={
+                # only the train split's images are pooled; the exclusion is a second guard
+                'train_dataloader.dataset.exclude': ['images/val', 'images/test'],
+                'optim_wrapper.optimizer.lr': 0.05,
+                'default_hooks.logger.interval': 6,
+                'default_hooks.checkpoint.interval': 10,
+            })),
+    # the online dense probe: a linear head on the frozen backbone, fitted on the 10% subset of
+    # the train split (seed 0) and scored on val, before training and every 10 epochs
+    probe=dict(fraction=0.1, interval=10, size=128),
+    finetune=dict(
+        config='configs/fcn/fcn_r50-d8-random_1xb16-40k_hc18-256x256.py',
+        shrink=dict(crop_size=64, img_scale=128, max_iters=finetune_iters,
+                    val_interval=finetune_iters // 4, batch_size=8, depth=18,
+                    head_channels=128, num_workers=0),
+        cfg_options={'log_level': 'WARNING',
+                     'optim_wrapper.optimizer.lr': 0.05,
+                     'default_hooks.checkpoint.interval': finetune_iters}),
+    inits=['densecl', 'random'],
+    fractions=[0.05, 0.1],
+    seeds=[0, 1, 2, 3, 4],
+    baseline='random',
+)

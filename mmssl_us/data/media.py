@@ -1,0 +1,176 @@
+"""Finding, hashing and reading ultrasound images and video frames (numpy / OpenCV only).
+
+Used by the pretraining pool (``mmssl_us.pretrain.datasets``) and the leakage guard
+(:mod:`mmssl_us.data.exclusion`); no host library is needed.
+"""
+import hashlib
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+VIDEO_SUFFIXES = ('.avi', '.mp4')
+
+
+def norm_suffixes(suffixes: Sequence[str], name: str) -> Tuple[str, ...]:
+    """Lower-case suffixes with a leading dot; ``ValueError`` naming a malformed one.
+
+    Args:
+        suffixes (Sequence[str]): Suffixes such as ``'.PNG'`` or ``'png'``.
+        name (str): Argument name for the error message.
+    """
+    out = []
+    for s in suffixes:
+        if not isinstance(s, str) or not s.strip('.'):
+            raise ValueError(f'{name}: bad file suffix {s!r}')
+        out.append('.' + s.lower().lstrip('.'))
+    return tuple(out)
+
+
+def media_stem(path: str) -> str:
+    """File name without its suffix, case-folded: the key that exclusion by stem matches.
+
+    Args:
+        path (str): A file path.
+    """
+    return osp.splitext(osp.basename(path))[0].casefold()
+
+
+def scan_media(folder: str, image_suffixes: Sequence[str] = IMAGE_SUFFIXES,
+               video_suffixes: Sequence[str] = VIDEO_SUFFIXES) -> Tuple[List[str], List[str]]:
+    """Images and videos under ``folder`` at any depth, each list sorted; hidden names skipped.
+
+    Args:
+        folder (str): Folder to search (symbolic links are followed).
+        image_suffixes (Sequence[str]): Lower-case image suffixes; matched case-insensitively
+            (``.PNG`` is an image). Defaults to IMAGE_SUFFIXES.
+        video_suffixes (Sequence[str]): Lower-case video suffixes. Defaults to VIDEO_SUFFIXES.
+
+    Returns:
+        tuple[list[str], list[str]]: Image paths and video paths.
+    """
+    images, videos = [], []
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        for name in sorted(files):
+            if name.startswith('.'):
+                continue
+            suffix = osp.splitext(name)[1].lower()
+            if suffix in image_suffixes:
+                images.append(osp.join(root, name))
+            elif suffix in video_suffixes:
+                videos.append(osp.join(root, name))
+    return images, videos
+
+
+def file_md5(path: str, chunk: int = 1 << 20) -> str:
+    """Hex md5 of a file's bytes.
+
+    Args:
+        path (str): The file.
+        chunk (int): Bytes read at a time. Defaults to 1 MiB.
+    """
+    digest = hashlib.md5()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def count_video_frames(path: str) -> int:
+    """Number of frames of a video: the container's count, or decoded frames when it has none.
+
+    Args:
+        path (str): The video file.
+
+    Raises:
+        ValueError: OpenCV cannot open the file, or it has no frame.
+    """
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise ValueError(f'cannot open video {path} with OpenCV')
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        if count <= 0:  # some containers carry no count: decode through
+            count = 0
+            while cap.grab():
+                count += 1
+    finally:
+        cap.release()
+    if count <= 0:
+        raise ValueError(f'video {path} has no frames')
+    return count
+
+
+def sample_frame_indices(num_frames: int, frame_step: Optional[int] = None,
+                         frames_per_video: Optional[int] = None) -> List[int]:
+    """Frame indices taken from a video of ``num_frames`` frames.
+
+    Args:
+        num_frames (int): Frames in the video.
+        frame_step (int, optional): Take frames 0, k, 2k, ... Defaults to None.
+        frames_per_video (int, optional): Take this many frames spread evenly from the first
+            to the last (all frames when the video is shorter). Defaults to None.
+
+    Exactly one of ``frame_step`` and ``frames_per_video`` must be given.
+    """
+    if (frame_step is None) == (frames_per_video is None):
+        raise ValueError('give exactly one of frame_step and frames_per_video, got '
+                         f'frame_step={frame_step!r}, frames_per_video={frames_per_video!r}')
+    for name, value in (('frame_step', frame_step), ('frames_per_video', frames_per_video)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise ValueError(f'{name} must be a positive int, got {value!r}')
+    if frame_step is not None:
+        return list(range(0, num_frames, frame_step))
+    if frames_per_video >= num_frames:
+        return list(range(num_frames))
+    if frames_per_video == 1:
+        return [0]
+    return sorted({int(round(i)) for i in np.linspace(0, num_frames - 1, frames_per_video)})
+
+
+def read_image(path: str) -> np.ndarray:
+    """Decode an image file as stored (grey, colour, 8 or 16 bit); errors name the file.
+
+    Args:
+        path (str): The image file.
+
+    Returns:
+        np.ndarray: HxW or HxWxC array, uint8 or uint16 as stored.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    img = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)')
+    return img
+
+
+def read_video_frame(path: str, index: int) -> np.ndarray:
+    """Decode frame ``index`` (0-based) of a video as BGR; errors name the file and frame.
+
+    Args:
+        path (str): The video file.
+        index (int): Frame index, seeked with ``CAP_PROP_POS_FRAMES``.
+
+    Returns:
+        np.ndarray: HxWx3 uint8 BGR frame.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'video not found: {path}')
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise ValueError(f'cannot open video {path} with OpenCV')
+        if index > 0 and not cap.set(cv2.CAP_PROP_POS_FRAMES, index):
+            raise ValueError(f'cannot seek to frame {index} of video {path}')
+        ok, frame = cap.read()
+    finally:
+        cap.release()
+    if not ok or frame is None:
+        raise ValueError(f'cannot decode frame {index} of video {path}')
+    return frame

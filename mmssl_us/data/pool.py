@@ -1,0 +1,75 @@
+"""Assemble a pretraining pool under ``<data_root>/unlabelled`` from labelled splits and other
+folders (numpy / OpenCV only).
+
+A study whose data has no unlabelled frames of its own pretrains on the training images without
+their labels, plus any extra folders of unlabelled images named in its config. Only the
+training split is ever taken from the labelled data: validation and test images (and so their
+patients) never enter the pool. Files are hard-linked where the file system allows it and copied
+otherwise; existing files of the same size are kept, so building the pool twice does nothing.
+"""
+import os
+import os.path as osp
+import re
+from typing import Dict, Sequence
+
+from ..fileio import atomic_copy
+from .media import IMAGE_SUFFIXES, scan_media
+
+__all__ = ['build_pool']
+
+_SAFE = re.compile(r'[^A-Za-z0-9._-]+')
+
+
+def _place(src: str, dst: str) -> bool:
+    """Link or copy ``src`` to ``dst`` unless a file of that size is there; True if written."""
+    if osp.isfile(dst) and osp.getsize(dst) == osp.getsize(src):
+        return False
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    if osp.lexists(dst):
+        os.unlink(dst)  # a different file of that name: replaced
+    try:
+        os.link(src, dst)  # a hard link appears whole or not at all
+    except OSError:
+        atomic_copy(src, dst)
+    return True
+
+
+def build_pool(data_root: str, splits: Sequence[str] = ('train',),
+               extra: Sequence[str] = (), folder: str = 'unlabelled') -> Dict[str, int]:
+    """Fill ``<data_root>/<folder>`` with the images of ``splits`` and of ``extra`` folders.
+
+    Args:
+        data_root (str): Dataset root in the knee layout (``images/<split>/...``).
+        splits (Sequence[str]): Labelled splits whose images join the pool; 'val' and 'test'
+            are refused. Defaults to ('train',).
+        extra (Sequence[str]): Further folders of unlabelled images (searched at any depth);
+            each lands in ``<folder>/extra_<its name>/`` with sub-folders flattened into the
+            file name. Defaults to ().
+        folder (str): Pool folder under ``data_root``. Defaults to 'unlabelled'.
+
+    Returns:
+        dict[str, int]: Images in the pool per source (split name or extra folder).
+
+    Raises:
+        ValueError: a val/test split is asked for.
+        FileNotFoundError: a split or extra folder does not exist or holds no image.
+    """
+    bad = [s for s in splits if s in ('val', 'test')]
+    if bad:
+        raise ValueError(f'the pretraining pool never takes evaluation splits, got {bad}')
+    pool = osp.join(data_root, folder)
+    counts: Dict[str, int] = {}
+    sources = [(s, osp.join(data_root, 'images', s), s) for s in splits]
+    sources += [(e, e, 'extra_' + _SAFE.sub('-', osp.basename(osp.normpath(e)))) for e in extra]
+    for name, src_dir, sub in sources:
+        if not osp.isdir(src_dir):
+            raise FileNotFoundError(f'pool source folder not found: {src_dir}')
+        images, _ = scan_media(src_dir, IMAGE_SUFFIXES, ())
+        if not images:
+            raise FileNotFoundError(f'pool source {src_dir} holds no image '
+                                    f'({", ".join(IMAGE_SUFFIXES)})')
+        for path in images:
+            rel = osp.relpath(path, src_dir)
+            _place(path, osp.join(pool, sub, _SAFE.sub('-', rel.replace(os.sep, '__'))))
+        counts[name] = len(images)
+    return counts

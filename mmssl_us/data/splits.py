@@ -1,0 +1,145 @@
+"""Patient-level train / val / test splits, the same on every machine.
+
+All images of a patient go to one split, so a model is never tested on a patient it was trained
+on. One implementation serves the dataset converters (CAMUS, HC18) and the synthetic generator:
+
+- *who*: every patient id gets the key ``sha256(f'{salt}{seed}:{patient_id}')`` and the ids are
+  ranked by it (:func:`patient_rank`). The order depends only on the seed and the ids, never on
+  Python's salted ``hash()``, a global random generator or the order the ids come in. The label
+  fractions (:mod:`mmssl_us.data.fractions`) use the same ranking without a salt; splits use the
+  salt ``'split:'``, so a split and a label fraction drawn with one seed are independent.
+- *how many*: the counts follow the fractions by largest remainder (:func:`split_counts`).
+- *where*: the lowest-ranked patients go to test, the next to val, the rest to train, so the
+  test patients stay the same when only the val fraction changes.
+"""
+import hashlib
+import math
+import operator
+from typing import Dict, List, Sequence
+
+__all__ = ['SPLITS', 'SPLIT_SALT', 'patient_rank', 'split_counts', 'patient_splits',
+           'split_patients']
+
+SPLITS = ('train', 'val', 'test')
+SPLIT_SALT = 'split:'
+
+
+def _check_seed(seed: int) -> int:
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        return operator.index(seed)  # int or numpy integer; not a float, str or bool
+    except TypeError:
+        raise ValueError(f'seed must be an int, got {seed!r}') from None
+
+
+def patient_rank(patient_ids: Sequence[str], seed: int, salt: str = '') -> List[str]:
+    """Order distinct patient ids by their seeded sha256 key (ties broken by the id).
+
+    Args:
+        patient_ids (Sequence[str]): Patient ids; duplicates are merged.
+        seed (int): Seed of the draw.
+        salt (str): Prefix of the hashed text, to keep unrelated draws (a split and a label
+            fraction with the same seed) independent. Defaults to ''.
+
+    Returns:
+        list[str]: The distinct ids, lowest key first.
+    """
+    seed = _check_seed(seed)
+
+    def key(pid: str) -> str:
+        return hashlib.sha256(f'{salt}{seed}:{pid}'.encode('utf-8')).hexdigest()
+
+    return sorted(set(patient_ids), key=lambda pid: (key(pid), pid))
+
+
+def split_counts(n: int, fractions: Sequence[float]) -> List[int]:
+    """Number of patients per split, by largest remainder.
+
+    Every split with a positive fraction gets at least one patient (taken from the largest
+    split); with fewer patients than such splits, train is served first, then val, then test.
+    Ties of the remainders go to the earlier split.
+
+    Args:
+        n (int): Number of patients (>= 0).
+        fractions (Sequence[float]): Train, val and test fractions (>= 0, summing to 1).
+
+    Returns:
+        list[int]: Three counts summing to ``n``.
+    """
+    fractions = [float(f) for f in fractions]
+    if len(fractions) != 3 or any(not math.isfinite(f) or f < 0 for f in fractions):
+        raise ValueError(f'split must be three non-negative fractions, got {fractions!r}')
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f'split fractions must sum to 1, got {fractions!r} '
+                         f'(sum {sum(fractions)!r})')
+    if n < 0:
+        raise ValueError(f'n must be >= 0, got {n!r}')
+    raw = [n * f for f in fractions]
+    counts = [math.floor(r) for r in raw]
+    order = sorted(range(3), key=lambda k: (-(raw[k] - counts[k]), k))
+    for k in order[:n - sum(counts)]:
+        counts[k] += 1
+    positive = [k for k in range(3) if fractions[k] > 0]
+    if n < len(positive):  # too few patients: one each, train first
+        return [int(k in positive[:n]) for k in range(3)]
+    for k in positive:
+        if counts[k] == 0:
+            counts[max(range(3), key=lambda j: counts[j])] -= 1
+            counts[k] = 1
+    return counts
+
+
+def patient_splits(ids: Sequence[str], fractions: Sequence[float],
+                   seed: int) -> Dict[str, List[str]]:
+    """Assign patients to train, val and test.
+
+    Args:
+        ids (Sequence[str]): Patient ids (unique).
+        fractions (Sequence[float]): Train, val and test fractions (see :func:`split_counts`).
+        seed (int): Seed of the ranking (:func:`patient_rank` with the salt ``'split:'``).
+
+    Returns:
+        dict[str, list[str]]: Sorted patient ids per split name.
+    """
+    ids = list(ids)
+    if len(set(ids)) != len(ids):
+        raise ValueError(f'patient ids must be unique, got {len(ids) - len(set(ids))} repeats')
+    n_train, n_val, n_test = split_counts(len(ids), fractions)
+    ranked = patient_rank(ids, seed, salt=SPLIT_SALT)
+    return dict(train=sorted(ranked[n_test + n_val:]),
+                val=sorted(ranked[n_test:n_test + n_val]), test=sorted(ranked[:n_test]))
+
+
+def split_patients(patient_ids: Sequence[str], seed: int, val: float,
+                   test: float) -> Dict[str, str]:
+    """Patient id -> 'train', 'val' or 'test', given the val and test fractions (converters).
+
+    The assignment is :func:`patient_splits` with the fractions ``(1 - val - test, val,
+    test)``. Unlike it, duplicate ids are merged and a patient count too small to give every
+    requested split (train always, val and test when positive) a patient is refused.
+
+    Args:
+        patient_ids (Sequence[str]): Patient ids; duplicates are merged.
+        seed (int): Seed of the split.
+        val (float): Fraction of patients for validation, in [0, 1).
+        test (float): Fraction of patients for testing, in [0, 1).
+
+    Returns:
+        dict[str, str]: Patient id to split name.
+    """
+    for name, value in (('val', val), ('test', test)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0.0 <= value < 1.0:  # also rejects NaN
+            raise ValueError(f'{name} fraction must be in [0, 1), got {value!r}')
+    if val + test >= 1.0:
+        raise ValueError(f'val + test fractions must leave patients for training, got '
+                         f'val={val} test={test}')
+    ids = sorted(set(patient_ids))
+    if not ids:
+        raise ValueError('cannot split an empty list of patients')
+    splits = patient_splits(ids, (1.0 - val - test, val, test), seed)
+    if not all(splits[name] for name, frac in zip(SPLITS, (1.0, val, test)) if frac > 0):
+        raise ValueError(f'{len(ids)} patients are too few for val={val} and test={test}: '
+                         'every split needs at least one patient')
+    return {pid: name for name, pids in splits.items() for pid in pids}

@@ -1,0 +1,6 @@
+"""``python -m mmssl_us.transfer SRC [DST] [--verify]``: see :mod:`mmssl_us.transfer.cli`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

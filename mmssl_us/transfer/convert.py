@@ -1,0 +1,103 @@
+"""Pretraining checkpoint -> backbone checkpoint that the target host loads key for key.
+
+What is kept: the online (query) encoder, ``backbone.*`` for every supported method (DenseCL,
+MoCo v2, SimCLR, BYOL train it by gradient). What is dropped: the momentum / target encoder
+(``encoder_k.*``, ``target_net.*``), necks, heads, queues and the pre-processor.
+
+The output is ``{'state_dict': {key: tensor}, 'meta': {...plain str/int/bool...}}``: it loads
+with ``torch.load(weights_only=True)`` and through
+``init_cfg=dict(type='VerifiedPretrained', checkpoint=...)`` (or mmengine's ``Pretrained``) on
+the backbone, with no ``prefix`` (the keys are bare backbone keys). With ``verify`` the weights
+are checked (:mod:`.verify`) before the file is written, so a verified file is never wrong.
+"""
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Mapping, Sequence, Tuple, Union
+
+import torch
+
+from ..fileio import atomic_save
+from .adapters import BackboneAdapter, get_adapter
+from .keys import extract_backbone, unwrap_state_dict
+from .verify import verify_backbone
+
+__all__ = ['resolve_source', 'convert_checkpoint']
+
+
+def resolve_source(src: str) -> str:
+    """A checkpoint path, or the ``last_checkpoint`` recorded in a work dir."""
+    if osp.isdir(src):
+        record = osp.join(src, 'last_checkpoint')
+        if not osp.isfile(record):
+            raise FileNotFoundError(f'{src} is a folder without a last_checkpoint file; '
+                                    'pass the checkpoint file itself')
+        with open(record, encoding='utf-8') as f:
+            path = f.read().strip()
+        return path if osp.isabs(path) or osp.isfile(path) else osp.join(src, osp.basename(path))
+    if not osp.isfile(src):
+        raise FileNotFoundError(f'checkpoint not found: {src}')
+    return src
+
+
+def _take_encoder(state: Mapping[str, torch.Tensor],
+                  prefixes: Sequence[str]) -> Tuple[str, 'OrderedDict']:
+    """(prefix, encoder state) for the first of ``prefixes`` present in ``state``."""
+    for prefix in prefixes:
+        if any(k.startswith(prefix) for k in state):
+            return prefix, extract_backbone(state, prefix)
+    heads = sorted({k.split('.', 1)[0] for k in state})
+    wanted = ' or '.join(f'"{p}*"' for p in prefixes)
+    raise ValueError(f'no {wanted} keys in the checkpoint (top-level names: {heads})')
+
+
+def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] = 'resnet',
+                       verify: bool = False) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """Convert pretraining checkpoint ``src`` and save the backbone checkpoint to ``dst``.
+
+    ``src`` is loaded with ``weights_only=True`` (:func:`mmssl_us.checkpoint.safe_load`); it may
+    be an mmengine checkpoint (``{'state_dict': ..., 'meta': ...}``) or a bare state_dict.
+
+    Args:
+        src (str): Pretraining checkpoint.
+        dst (str): Output file (written atomically; folders are created).
+        adapter (str | BackboneAdapter): Backbone family and target host
+            (:mod:`.adapters`). Defaults to 'resnet' (mmpretrain ResNet -> mmseg/mmdet ResNet).
+        verify (bool): Check keys, tensors and outputs before writing
+            (:func:`.verify.verify_backbone`); the result is saved as ``meta['verified']``.
+            Defaults to False.
+
+    Returns:
+        tuple[dict, dict]: the converted state_dict and the meta saved with it.
+
+    Raises:
+        ValueError: ``src`` holds no encoder the adapter knows, or verification fails (then
+            ``dst`` is not written).
+    """
+    from mmssl_us.checkpoint import safe_load
+    adapter = get_adapter(adapter) if isinstance(adapter, str) else adapter
+    ckpt = safe_load(src, map_location='cpu')
+    if not isinstance(ckpt, Mapping):
+        raise ValueError(f'{src}: expected a checkpoint dict, got {type(ckpt).__name__}')
+    state = unwrap_state_dict(ckpt)
+    try:
+        prefix, source = _take_encoder(state, adapter.prefixes)
+        backbone = adapter.rename(source)
+        facts = adapter.describe(backbone)
+    except ValueError as exc:
+        raise ValueError(f'{src}: {exc}') from None
+    src_meta = ckpt.get('meta') or {}
+    src_meta = src_meta if isinstance(src_meta, Mapping) else {}
+    dropped = sorted({k.split('.', 1)[0] for k in state if not k.startswith(prefix)})
+    meta = dict(source=osp.abspath(src), converter='mmssl_us.transfer', adapter=adapter.name,
+                target=adapter.host)
+    meta.update(facts)
+    meta.update(num_keys=len(backbone), dropped=', '.join(dropped),
+                epoch=int(src_meta.get('epoch', -1)), iter=int(src_meta.get('iter', -1)))
+    tensors = OrderedDict((k, v.detach().cpu().contiguous()) for k, v in backbone.items())
+    if verify:
+        try:
+            meta['verified'] = verify_backbone(tensors, meta, adapter, source)
+        except ValueError as exc:
+            raise ValueError(f'{src}: verification failed, {dst} not written: {exc}') from None
+    atomic_save({'state_dict': tensors, 'meta': meta}, dst)
+    return tensors, meta

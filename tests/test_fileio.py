@@ -1,0 +1,129 @@
+"""mmssl_us.fileio: old file kept on failure, no temporaries left, unique temp names, modes."""
+import os
+import stat
+import threading
+
+import pytest
+
+from mmssl_us import fileio
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_write_text_and_bytes(tmp_path):
+    target = tmp_path / 'sub' / 'a.txt'
+    fileio.atomic_write(str(target), 'héllo')
+    assert target.read_text(encoding='utf-8') == 'héllo'
+    fileio.atomic_write(str(target), b'\x00\x01')
+    assert target.read_bytes() == b'\x00\x01'
+    assert os.listdir(target.parent) == ['a.txt']
+
+
+def test_failing_write_keeps_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / 'ckpt.pth'
+    target.write_bytes(b'old')
+    with pytest.raises(RuntimeError, match='boom'):
+        with fileio.atomic_open(str(target)) as f:
+            f.write(b'half of the new')
+            raise RuntimeError('boom')
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['ckpt.pth']
+
+
+def test_failing_save_keeps_old_file(tmp_path):
+    target = tmp_path / 'model.pth'
+    target.write_bytes(b'old')
+
+    class Unpicklable:
+        def __reduce__(self):
+            raise TypeError('cannot pickle this')
+
+    with pytest.raises(TypeError, match='cannot pickle'):
+        fileio.atomic_save({'x': Unpicklable()}, str(target))
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['model.pth']
+
+
+def test_failing_copy_keeps_old_file(tmp_path):
+    target = tmp_path / 'dst.pth'
+    target.write_bytes(b'old')
+    with pytest.raises(FileNotFoundError):
+        fileio.atomic_copy(str(tmp_path / 'missing.pth'), str(target))
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['dst.pth']
+
+
+def test_two_writers_never_share_a_temporary(tmp_path):
+    target = str(tmp_path / 'same.txt')
+    names, both_open = [], threading.Barrier(2)
+
+    def writer(payload):
+        with fileio.atomic_open(target) as f:
+            names.append(f.name)
+            both_open.wait(timeout=10)  # both temporaries exist at the same time
+            f.write(payload)
+
+    threads = [threading.Thread(target=writer, args=(p, )) for p in (b'one', b'two')]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(names) == 2 and names[0] != names[1]
+    assert open(target, 'rb').read() in (b'one', b'two')
+    assert os.listdir(tmp_path) == ['same.txt']
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o027, 0o077, 0o002])
+def test_new_file_mode_follows_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        fileio.atomic_write(str(tmp_path / 'w.txt'), 'x')
+        fileio.atomic_save({'a': 1}, str(tmp_path / 's.pth'))
+        fileio.atomic_copy(str(tmp_path / 'w.txt'), str(tmp_path / 'c.txt'))
+        with open(tmp_path / 'plain.txt', 'w') as f:  # what a plain open gives
+            f.write('x')
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    assert _mode(tmp_path / 'plain.txt') == expected
+    for name in ('w.txt', 's.pth', 'c.txt'):
+        assert _mode(tmp_path / name) == expected, name
+
+
+def test_replacing_keeps_the_mode_of_the_old_file(tmp_path):
+    target = tmp_path / 'shared.pth'
+    target.write_bytes(b'old')
+    os.chmod(target, 0o664)
+    fileio.atomic_write(str(target), b'new')
+    assert _mode(target) == 0o664 and target.read_bytes() == b'new'
+
+
+def test_save_round_trip_and_copy(tmp_path):
+    torch = pytest.importorskip('torch')
+    state = {'w': torch.arange(6.).reshape(2, 3)}
+    fileio.atomic_save(state, str(tmp_path / 'a' / 'm.pth'))
+    fileio.atomic_copy(str(tmp_path / 'a' / 'm.pth'), str(tmp_path / 'b' / 'm.pth'))
+    for sub in ('a', 'b'):
+        loaded = torch.load(tmp_path / sub / 'm.pth', weights_only=True)
+        assert torch.equal(loaded['w'], state['w'])
+
+
+def test_checkpoint_backend_writes_through_atomic_open(tmp_path, monkeypatch):
+    """mmengine's checkpoint writes (LocalBackend.put/put_text) go through the same helper."""
+    pytest.importorskip('mmengine')
+    from mmssl_us import checkpoint
+    backend = checkpoint._make_atomic_backend()()
+    seen = []
+    real = fileio.atomic_open
+
+    def spy(path):
+        seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(fileio, 'atomic_open', spy)
+    backend.put(b'bytes', str(tmp_path / 'epoch_1.pth'))
+    backend.put_text('epoch_1.pth', str(tmp_path / 'last_checkpoint'))
+    assert seen == [str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'last_checkpoint')]
+    assert (tmp_path / 'last_checkpoint').read_text() == 'epoch_1.pth'
