@@ -3,7 +3,7 @@
 Nothing here imports torch: a state_dict is any mapping of names to objects with a ``shape``,
 so the same functions serve the converter, ``VerifiedPretrained`` (mmseg) and the t-SNE loader.
 
-ResNet key mapping (ENVIRONMENT.md, trap 5): mmpretrain's ``ResNetV1c`` builds its deep stem
+ResNet key mapping (docs/ENVIRONMENT.md, trap 5): mmpretrain's ``ResNetV1c`` builds its deep stem
 from ConvModules (``stem.{i}.conv.weight``, ``stem.{i}.bn.*``, i = 0, 1, 2) while mmseg's and
 mmdet's is a plain ``Sequential(conv, bn, relu) x 3`` (``stem.{3i}.weight``, ``stem.{3i+1}.*``).
 All other keys (``layer*``, and ``conv1`` / ``bn1`` of a 7x7-stem ResNet) are the same in both.

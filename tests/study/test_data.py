@@ -1,0 +1,61 @@
+"""The study's data step: convert a public dataset once, build the pool without val/test."""
+import os
+import os.path as osp
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from mmssl_us.study.data import ensure_data
+
+
+def _release(root):
+    """A tiny HC18 release: 8 subjects, filled ellipse annotations, the pixel-size CSV."""
+    os.makedirs(osp.join(root, 'training_set'))
+    names = [f'{i:03d}_HC' for i in range(8)]
+    with open(osp.join(root, 'training_set_pixel_size_and_HC.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)'])
+        for i, stem in enumerate(names):
+            img = np.random.default_rng(i).integers(0, 255, (60, 80)).astype(np.uint8)
+            ann = np.zeros((60, 80), np.uint8)
+            cv2.ellipse(ann, (40, 30), (20 + i, 12), 0, 0, 360, 255, -1)
+            cv2.imwrite(osp.join(root, 'training_set', stem + '.png'), img)
+            cv2.imwrite(osp.join(root, 'training_set', stem + '_Annotation.png'), ann)
+            w.writerow([stem + '.png', 0.1, 100.0])
+    return names
+
+
+def test_convert_then_pool_train_images_and_an_extra_folder(tmp_path):
+    src, root = str(tmp_path / 'hc18'), str(tmp_path / 'data')
+    names = _release(src)
+    extra = tmp_path / 'hip'
+    extra.mkdir()
+    import shutil
+    shutil.copy(osp.join(src, 'training_set', '000_HC.png'), extra / 'frame.png')
+    lines = []
+    study = dict(data_root=root, convert=dict(dataset='hc18', src=src, seed=0, val=0.2,
+                                              test=0.2),
+                 pool=dict(splits=['train'], extra=[str(extra)]))
+    ensure_data(study, lines.append)
+    train = sorted(os.listdir(osp.join(root, 'images', 'train')))
+    assert sum(len(os.listdir(osp.join(root, 'images', s))) for s in
+               ('train', 'val', 'test')) == len(names)
+    assert sorted(os.listdir(osp.join(root, 'unlabelled', 'train'))) == train
+    assert os.listdir(osp.join(root, 'unlabelled', 'extra_hip')) == ['frame.png']
+    assert any(f'{len(train)} images from train' in ln for ln in lines)
+    lines.clear()
+    ensure_data(study, lines.append)  # again: nothing converted, pool unchanged
+    assert any('not converting' in ln for ln in lines)
+
+
+def test_bad_convert_settings_are_named(tmp_path):
+    with pytest.raises(ValueError, match="convert.dataset must be one of"):
+        ensure_data(dict(data_root=str(tmp_path), convert=dict(dataset='busi', src='x')))
+    with pytest.raises(FileNotFoundError, match='source folder not found'):
+        ensure_data(dict(data_root=str(tmp_path), convert=dict(dataset='hc18',
+                                                               src=str(tmp_path / 'no'))))
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        ensure_data(dict(data_root=str(tmp_path / 'missing')))
