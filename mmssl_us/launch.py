@@ -72,6 +72,28 @@ def test_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: top-level keys mmengine's Runner.from_cfg reads even when a config leaves them out
+RUNNER_KEYS = frozenset((
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+    'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+    'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor',
+    'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'custom_imports'))
+
+
+def check_cfg_options(cfg, options: Dict[str, Any], source: str = '--cfg-options') -> None:
+    """Refuse an override whose top-level key neither the config nor mmengine's runner knows
+    (a typo such as ``modle.backbone.depth`` would otherwise be ignored in silence)."""
+    known = set(cfg.keys()) | RUNNER_KEYS
+    for key in options:
+        top = key.split('.', 1)[0]
+        if top not in known:
+            import difflib
+            close = difflib.get_close_matches(top, sorted(known), n=1)
+            raise ValueError(f'{source}: {key!r}: the config has no top-level key {top!r}' +
+                             (f' (did you mean {close[0]!r}?)' if close else ''))
+
+
 def _load_cfg(args: argparse.Namespace):
     from mmengine.config import Config
 
@@ -82,6 +104,7 @@ def _load_cfg(args: argparse.Namespace):
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -99,7 +99,8 @@ def append_row(path: str, row: Mapping[str, object]) -> None:
     process should own the file.
 
     Args:
-        path (str): results.csv; created with its folder when absent.
+        path (str): results.csv; created with its folder when absent. An earlier row of the
+            same run without an mIoU (an unfinished run) is replaced.
         row (Mapping): One run; needs ``init``, ``fraction`` in (0, 1] and ``seed``;
             ``curve`` may be a list of pairs or its JSON text.
     """
@@ -114,6 +115,10 @@ def append_row(path: str, row: Mapping[str, object]) -> None:
         with open(path, newline='', encoding='utf-8') as f:
             reader = csv.DictReader(f)
             cols, old_rows = list(reader.fieldnames or []), list(reader)
+    # a row without its metric is an unfinished run (a hand-truncated line, say): replaced
+    key = tuple(str(_parse(c, str(row[c]), 'result row')) for c in REQUIRED)
+    old_rows = [r for r in old_rows if (r.get('mIoU') or '').strip() or
+                tuple(str(_parse(c, r.get(c), path)) for c in REQUIRED) != key]
     check_unique([{c: _parse(c, r.get(c), path) for c in REQUIRED} for r in old_rows] + [row])
     cols = _column_order(list(dict.fromkeys(cols + list(row))))
     buf = io.StringIO(newline='')

@@ -162,7 +162,12 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
     keys = plan_runs(inits, study['fractions'], study['seeds'])
 
     results_csv = osp.join(work_dir, 'results.csv')
-    done = {(r['init'], float(r['fraction']), int(r['seed'])) for r in read_results(results_csv)}
+    rows = read_results(results_csv)
+    done = {(r['init'], float(r['fraction']), int(r['seed'])) for r in rows
+            if r.get('mIoU') is not None}  # a row without its metric is not a finished run
+    if len(done) < len(rows):
+        log(f'[study] {len(rows) - len(done)} row(s) of {results_csv} have no mIoU: '
+            'those runs are run again')
     todo = [k for k in keys if (k.init, k.fraction, k.seed) not in done]
     log(f'[study] {len(keys)} runs planned, {len(keys) - len(todo)} already finished, '
         f'{len(todo)} to go ({work_dir})')

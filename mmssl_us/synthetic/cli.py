@@ -47,6 +47,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'error: --size takes one or two numbers, got {args.size}', file=sys.stderr)
         return 2
     size = tuple(args.size) if len(args.size) == 2 else (args.size[0], args.size[0])
+    needed = sum(1 for f in args.split if f > 0)  # every split asked for needs a patient
+    for name, value, low in (('--patients', args.patients, max(1, needed)),
+                             ('--frames', args.frames, 1), ('--unlabelled', args.unlabelled, 0)):
+        if value < low:
+            print(f'error: {name} must be at least {low} (the split {tuple(args.split)} needs '
+                  f'a patient in each of its {needed} non-empty splits), got {value}'
+                  if name == '--patients' else f'error: {name} must be at least {low}, '
+                  f'got {value}', file=sys.stderr)
+            return 2
     try:
         manifest = write_knee_dataset(
             args.out, n_patients=args.patients, frames_per_patient=args.frames,

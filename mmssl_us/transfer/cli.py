@@ -34,10 +34,18 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='check keys, tensors and outputs against the host backbone')
     parser.add_argument('--adapter', default='resnet', choices=sorted(ADAPTERS),
                         help='backbone family and target host (default: resnet)')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing output that is not a backbone file written by '
+                        'this converter (the source checkpoint is never replaced)')
     args = parser.parse_args(argv)
     src = resolve_source(args.src)
     dst = args.dst or osp.join(osp.dirname(osp.abspath(src)), 'backbone.pth')
-    state_dict, meta = convert_checkpoint(src, dst, args.adapter, verify=args.verify)
+    try:
+        state_dict, meta = convert_checkpoint(src, dst, args.adapter, verify=args.verify,
+                                              overwrite=args.force)
+    except ValueError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     depth = f', depth {meta["depth"]}' if 'depth' in meta else ''
     print(f'{src} -> {dst}: {meta["num_keys"]} backbone keys ({meta["target"]}{depth}); '
           f'dropped: {meta["dropped"] or "nothing"}')

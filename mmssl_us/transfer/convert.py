@@ -50,8 +50,37 @@ def _take_encoder(state: Mapping[str, torch.Tensor],
     raise ValueError(f'no {wanted} keys in the checkpoint (top-level names: {heads})')
 
 
+_OUR_CONVERTERS = ('mmssl_us.transfer', 'mmssl_us.pretrain.convert')
+
+
+def check_destination(src: str, dst: str, overwrite: bool = False) -> None:
+    """Refuse a destination that would lose data: the source itself, a folder, or an existing
+    file that is not a backbone file this converter wrote (unless ``overwrite``)."""
+    if osp.isdir(dst):
+        raise ValueError(f'{dst} is a folder: give the output file name, e.g. '
+                         f'{osp.join(dst, "backbone.pth")}')
+    if not osp.exists(dst):
+        return
+    if osp.samefile(src, dst):
+        raise ValueError(f'the output {dst} is the source checkpoint itself: the converter never '
+                         'overwrites its source (the training checkpoint keeps the optimizer, '
+                         'key encoder and queues a resumed run needs)')
+    if overwrite:
+        return
+    from mmssl_us.checkpoint import safe_load
+    try:
+        meta = safe_load(dst, map_location='cpu').get('meta') or {}
+    except Exception:  # unreadable or not ours: refuse below
+        meta = {}
+    if not (isinstance(meta, Mapping) and meta.get('converter') in _OUR_CONVERTERS):
+        raise ValueError(f'{dst} exists and is not a backbone file written by this converter: '
+                         'refusing to overwrite it (choose another output, or pass '
+                         'overwrite=True / --force)')
+
+
 def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] = 'resnet',
-                       verify: bool = False) -> Tuple[Dict[str, torch.Tensor], dict]:
+                       verify: bool = False,
+                       overwrite: bool = False) -> Tuple[Dict[str, torch.Tensor], dict]:
     """Convert pretraining checkpoint ``src`` and save the backbone checkpoint to ``dst``.
 
     ``src`` is loaded with ``weights_only=True`` (:func:`mmssl_us.checkpoint.safe_load`); it may
@@ -65,15 +94,18 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
         verify (bool): Check keys, tensors and outputs before writing
             (:func:`.verify.verify_backbone`); the result is saved as ``meta['verified']``.
             Defaults to False.
+        overwrite (bool): Replace an existing ``dst`` that is not a backbone file written by
+            this converter. The source itself is never overwritten. Defaults to False.
 
     Returns:
         tuple[dict, dict]: the converted state_dict and the meta saved with it.
 
     Raises:
-        ValueError: ``src`` holds no encoder the adapter knows, or verification fails (then
-            ``dst`` is not written).
+        ValueError: ``src`` holds no encoder the adapter knows, verification fails (then
+            ``dst`` is not written), or ``dst`` is refused (:func:`check_destination`).
     """
     from mmssl_us.checkpoint import safe_load
+    check_destination(src, dst, overwrite)
     adapter = get_adapter(adapter) if isinstance(adapter, str) else adapter
     ckpt = safe_load(src, map_location='cpu')
     if not isinstance(ckpt, Mapping):

@@ -139,3 +139,28 @@ def test_a_misspelt_init_stops_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="'randon' .*did you mean 'random'"):
         study_runner.run_study(str(path), str(tmp_path / 'w'), log=lambda s: None,
                                finetune_fn=never, pretrain_fn=never)
+
+
+def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
+    """Issue 10, case 9: a hand-truncated results.csv row counted as finished."""
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    cfg = _study_config(tmp_path, data_root)
+    work = tmp_path / 'study'
+    work.mkdir()
+    (work / 'results.csv').write_text('init,fraction,seed,mIoU\nrandom,0.5,0,\n')
+    calls = []
+
+    def fake_finetune(key, spec, backbone, run_dir, data_root):
+        calls.append((key.init, key.fraction, key.seed))
+        os.makedirs(run_dir)
+        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0 + key.seed,
+                    curve='[[10, 50.0]]', work_dir=run_dir)
+
+    lines = []
+    study_runner.run_study(cfg, str(work), log=lines.append, finetune_fn=fake_finetune,
+                           pretrain_fn=lambda *a: 'backbone.pth')
+    assert ('random', 0.5, 0) in calls and len(calls) == 12
+    assert any('1 row(s)' in ln and 'have no mIoU' in ln for ln in lines)
+    rows = read_results(str(work / 'results.csv'))
+    assert len(rows) == 12 and all(r['mIoU'] is not None for r in rows)

@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'generate_synthetic.py')
 
@@ -36,3 +38,17 @@ def test_tiny_run_then_rerun_then_mismatch(tmp_path):
     assert third.returncode == 2 and '--overwrite' in third.stderr and 'seed=3' in third.stderr
     fourth = _run(*args[:-1], '4', '--overwrite')
     assert fourth.returncode == 0, fourth.stderr
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--patients', '0'], '--patients must be at least 3'),
+    (['--patients', '2'], '--patients must be at least 3'),
+    (['--frames', '0'], '--frames must be at least 1'),
+    (['--unlabelled', '-1'], '--unlabelled must be at least 0')])
+def test_empty_dataset_is_refused(tmp_path, capsys, args, message):
+    """Issue 10, case 8: `--patients 0` exited 0 with empty splits."""
+    from mmssl_us.synthetic.cli import main
+    out = tmp_path / 'knee'
+    assert main(['--out', str(out), '--size', '32', *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

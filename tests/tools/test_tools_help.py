@@ -68,3 +68,13 @@ def test_train_cfg_options(monkeypatch):
     assert cfg.work_dir == osp.join('./work_dirs', 'toy_config')
     cfg = build_train_cfg([TOY_CONFIG, '--amp', '--work-dir', '/tmp/x'])
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.work_dir == '/tmp/x'
+
+
+def test_unknown_top_level_cfg_option_is_refused(monkeypatch):
+    """Issue 10, case 7: `modle.backbone.depth=50` was ignored in silence."""
+    monkeypatch.syspath_prepend(osp.dirname(TOY_CONFIG))
+    with pytest.raises(ValueError, match=r"'modle.backbone.depth'.*did you mean 'model'"):
+        build_train_cfg([TOY_CONFIG, '--cfg-options', 'modle.backbone.depth=50'])
+    # keys the runner reads without the config naming them stay allowed
+    cfg = build_train_cfg([TOY_CONFIG, '--cfg-options', 'experiment_name=x', 'load_from=a.pth'])
+    assert cfg.experiment_name == 'x' and cfg.load_from == 'a.pth'

@@ -140,3 +140,36 @@ def test_tool_from_work_dir_with_verify(tmp_path, build_model, capsys):
     assert osp.isfile(work / 'backbone.pth')
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
         tool.main([str(tmp_path / 'nope.pth')])
+
+
+def test_converter_never_overwrites_its_source_or_a_foreign_file(tmp_path):
+    """Issue 10, case 10: `pretrain2seg.py W/epoch_1.pth W/epoch_1.pth` replaced a training
+    checkpoint by the backbone. Now the source, a folder and a foreign file are refused."""
+    from mmpretrain.models.backbones import ResNetV1c
+
+    from mmssl_us.transfer import convert_checkpoint
+    from mmssl_us.transfer.cli import main
+    net = ResNetV1c(depth=18)
+    src = tmp_path / 'epoch_1.pth'
+    state = {f'backbone.{k}': v for k, v in net.state_dict().items()}
+    state['neck.w'] = torch.zeros(2)
+    torch.save({'state_dict': state, 'meta': {'epoch': 1}}, src)
+    before = src.read_bytes()
+    with pytest.raises(ValueError, match='never overwrites its source'):
+        convert_checkpoint(str(src), str(src))
+    assert main([str(src), str(src)]) == 2
+    assert src.read_bytes() == before
+    with pytest.raises(ValueError, match='is a folder'):
+        convert_checkpoint(str(src), str(tmp_path))
+    foreign = tmp_path / 'notes.pth'
+    foreign.write_bytes(b'not a checkpoint of ours')
+    with pytest.raises(ValueError, match='refusing to overwrite'):
+        convert_checkpoint(str(src), str(foreign))
+    assert foreign.read_bytes() == b'not a checkpoint of ours'
+    # our own backbone file is replaced without a word; --force replaces a foreign one
+    convert_checkpoint(str(src), str(tmp_path / 'backbone.pth'))
+    convert_checkpoint(str(src), str(tmp_path / 'backbone.pth'))
+    assert main([str(src), str(foreign), '--force']) == 0
+    assert torch.load(foreign, weights_only=True)['meta']['converter'] == 'mmssl_us.transfer'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['backbone.pth', 'epoch_1.pth',
+                                                          'notes.pth']  # no temporaries left
