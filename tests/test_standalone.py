@@ -38,7 +38,7 @@ from mmssl_us.study import pretraining, runner
 calls = []
 
 
-def fake_run(cmd, check, env):  # stands for the pretraining process: writes its checkpoint
+def fake_run(cmd, env):  # stands for the pretraining process: writes its checkpoint
     calls.append(dict(cmd=cmd, pythonpath=env['PYTHONPATH']))
     work_dir = cmd[cmd.index('--work-dir') + 1]
     os.makedirs(work_dir, exist_ok=True)
@@ -46,7 +46,6 @@ def fake_run(cmd, check, env):  # stands for the pretraining process: writes its
     shutil.copyfile(fake_ckpt, os.path.join(work_dir, 'start_weights.pth'))
     with open(os.path.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(os.path.join(work_dir, 'epoch_1.pth'))
-    return subprocess.CompletedProcess(cmd, 0)
 
 
 def fake_finetune(key, spec, backbone, run_dir, data_root):
@@ -59,7 +58,7 @@ def fake_finetune(key, spec, backbone, run_dir, data_root):
                 curve='[]', work_dir=run_dir)
 
 
-pretraining.subprocess = types.SimpleNamespace(run=fake_run)
+pretraining.run_child = fake_run
 lines = []
 work = runner.run_study(study_cfg, 'study', log=lines.append, finetune_fn=fake_finetune)
 outside = sorted(m.__file__ for n, m in sys.modules.items()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from typing import Callable, Dict, List, Optional
 
 from mmssl_us.distributed import child_env
 from mmssl_us.fileio import atomic_copy, atomic_write
+from mmssl_us.process import run_child
 from mmssl_us.transfer import convert_checkpoint, resolve_source
 
 __all__ = ['Pretrained', 'pretrain', 'pretrain_config', 'START_SUFFIX']
@@ -110,7 +110,7 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None] =
                    work_dir, '--resume', 'auto']
             log(f'[study] pretraining {name}: ' + ' '.join(cmd[1:]))
             t0 = time.time()
-            subprocess.run(cmd, check=True, env=child_env())
+            run_child(cmd, env=child_env())
             atomic_copy(resolve_source(work_dir), ckpt)
             seconds = round(time.time() - t0, 1)
             log(f'[study] pretraining {name} took {seconds:.0f} s')

@@ -34,6 +34,8 @@ import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from mmssl_us.process import WorkDirLock
+
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
 from .pretraining import START_SUFFIX, Pretrained, pretrain
@@ -137,6 +139,12 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
     work_dir = work_dir or osp.join('work_dirs', 'study',
                                     osp.splitext(osp.basename(study_cfg_path))[0])
     os.makedirs(work_dir, exist_ok=True)
+    with WorkDirLock(work_dir):  # one study process per work dir
+        return _run_locked(cfg, study, work_dir, log, finetune_fn, pretrain_fn)
+
+
+def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
+                finetune_fn: Callable, pretrain_fn: Callable) -> str:
     cfg.dump(osp.join(work_dir, 'study_config.py'))
     check_inits(study)  # before any work: a typo must not wait for the pretraining
     plan_runs(study['inits'], study['fractions'], study['seeds'])
