@@ -16,7 +16,7 @@ from mmseg.datasets import BaseSegDataset
 
 from ...data.fractions import check_fraction, select_fraction
 from ...validate import check_int
-from .checks import check_pairs
+from .checks import check_pairs, check_split_overlap
 
 __all__ = ['UltrasoundSegDataset']
 
@@ -104,6 +104,8 @@ class UltrasoundSegDataset(BaseSegDataset):
         if self.check_data:
             pairs = [(d['img_path'], d.get('seg_map_path')) for d in data_list]
             check_pairs(pairs, self._allowed_values(), where=img_dir)
+            if not self.test_mode:  # the training split, once: no patient or file shared
+                check_split_overlap(img_dir, self.patient_of, self.img_suffix)
         for info in data_list:
             info['patient_id'] = self.patient_of(info['img_path'])
         return self._apply_fraction(data_list)

@@ -17,7 +17,7 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ['image_size', 'mask_summary', 'check_pairs', 'clear_cache']
+__all__ = ['image_size', 'mask_summary', 'check_pairs', 'check_split_overlap', 'clear_cache']
 
 # (path, st_size, st_mtime_ns) -> (height, width, sorted label values)
 _MASK_CACHE: Dict[Tuple[str, int, int], Tuple[int, int, Tuple[int, ...]]] = {}
@@ -114,7 +114,62 @@ def check_pairs(pairs: Sequence[Tuple[str, Optional[str]]], allowed: Iterable[in
         if (mh, mw) != (h, w):
             raise ValueError(f'mask {mask_path} is {mh}x{mw} (HxW) but its image {img_path} '
                              f'is {h}x{w}')
+        if 255 in values and set(values) <= {0, 255} and len(allowed - {255}) == 2:
+            raise ValueError(
+                f'mask {mask_path} holds only the values 0 and 255, but this dataset\'s classes '
+                'are 0 and 1 and 255 is the ignore index: the foreground would be ignored and '
+                'the mIoU would read 100. Save the masks as 0/1 (e.g. with OpenCV: '
+                "cv2.imwrite(path, (cv2.imread(path, 0) > 127).astype('uint8'))) for every "
+                f'mask in {where}')
         bad = sorted(set(values) - allowed)
         if bad:
             raise ValueError(f'mask {mask_path} has label values {bad} outside the allowed '
                              f'values {sorted(allowed)} (class indices and the ignore index)')
+
+
+SPLITS = ('train', 'val', 'test')
+
+
+def check_split_overlap(img_dir: str, patient_of, suffix: str) -> None:
+    """Stop when the split in ``img_dir`` shares a patient or an identical file with one of its
+    sibling splits (``<...>/train`` against ``<...>/val`` and ``<...>/test``).
+
+    Args:
+        img_dir (str): The split's image folder; its name must be train, val or test
+            (otherwise nothing is checked).
+        patient_of (Callable[[str], str]): Patient id of an image path.
+        suffix (str): Image file suffix.
+
+    Raises:
+        ValueError: naming the shared patients or files and both splits.
+    """
+    from mmssl_us.data.media import file_md5
+    name = os.path.basename(os.path.normpath(img_dir))
+    parent = os.path.dirname(os.path.normpath(img_dir))
+    if name not in SPLITS:
+        return
+
+    def listing(folder):
+        return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(suffix))
+
+    mine = listing(img_dir)
+    my_patients = {patient_of(p): p for p in mine}
+    my_hashes = None
+    for other in SPLITS:
+        folder = os.path.join(parent, other)
+        if other == name or not os.path.isdir(folder):
+            continue
+        theirs = listing(folder)
+        shared = sorted(set(my_patients) & {patient_of(p) for p in theirs})
+        if shared:
+            raise ValueError(f'splits {name} and {other} under {parent} share '
+                             f'{len(shared)} patient(s), e.g. {shared[:5]} '
+                             f'({my_patients[shared[0]]}): a patient must be in one split '
+                             'only, or the test scores measure memory')
+        if my_hashes is None:
+            my_hashes = {file_md5(p): p for p in mine}
+        for p in theirs:
+            twin = my_hashes.get(file_md5(p))
+            if twin is not None:
+                raise ValueError(f'{p} ({other}) is byte-identical to {twin} ({name}): an '
+                                 'image must be in one split only')

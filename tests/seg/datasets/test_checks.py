@@ -95,3 +95,36 @@ def test_cache_follows_file_changes(pair):
     os.utime(mask, ns=(st.st_atime_ns, st.st_mtime_ns + 10 ** 9))  # a new modification time
     with pytest.raises(ValueError, match=r'\[7\]'):
         check_pairs([(img, mask)], allowed=[0, 1], where='x')
+
+
+def test_binary_masks_saved_as_0_255_are_refused(pair):
+    """Issue 10, case 1: 0/255 masks made the foreground the ignore index (mIoU 100)."""
+    img, mask = pair
+    arr = np.zeros((20, 30), np.uint8)
+    arr[5:10, 5:10] = 255
+    _write(mask, arr)
+    with pytest.raises(ValueError, match=r'a_0\.png holds only the values 0 and 255.*'
+                                         r'Save the masks as 0/1'):
+        check_pairs([(img, mask)], allowed=[0, 1, 255], where='masks/test')
+    # with three classes 255 is only ever the ignore index: left alone
+    check_pairs([(img, mask)], allowed=[0, 1, 2, 255], where='x')
+
+
+def test_a_patient_or_file_in_two_splits_is_refused(tmp_path):
+    """Issue 10, case 4: a test image (or a test patient) also in the train split."""
+    from mmssl_us.seg.datasets.checks import check_split_overlap
+
+    def patient(p):
+        return osp.basename(p).split('_')[0]
+
+    root = tmp_path / 'images'
+    _write(root / 'train' / 'p1_0.png', np.zeros((4, 4), np.uint8))
+    _write(root / 'test' / 'p2_0.png', np.full((4, 4), 9, np.uint8))
+    check_split_overlap(str(root / 'train'), patient, '.png')  # clean
+    _write(root / 'test' / 'p1_3.png', np.full((4, 4), 7, np.uint8))  # p1's other frame
+    with pytest.raises(ValueError, match=r"train and test .*share 1 patient.*\['p1'\]"):
+        check_split_overlap(str(root / 'train'), patient, '.png')
+    os.remove(root / 'test' / 'p1_3.png')
+    _write(root / 'val' / 'p9_0.png', np.zeros((4, 4), np.uint8))  # a renamed copy of p1_0
+    with pytest.raises(ValueError, match=r'p9_0\.png \(val\) is byte-identical to .*p1_0\.png'):
+        check_split_overlap(str(root / 'train'), patient, '.png')
