@@ -41,6 +41,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         'lists as key="[a,b]"')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (torchrun: pytorch)')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load a checkpoint (load_from / the tested one) even when some of '
+                        'the model\'s keys are missing from it or it has others')
     # torchrun passes --local-rank (torch >= 2.0) or --local_rank (older launchers)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
@@ -110,6 +113,7 @@ def _load_cfg(args: argparse.Namespace):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg['_partial_load'] = bool(getattr(args, 'partial_load', False))
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return cfg
@@ -189,10 +193,31 @@ def _runner(cfg):
     return Runner.from_cfg(cfg)
 
 
+def check_checkpoint_fits(model, path: str) -> None:
+    """Stop when the checkpoint that ``load_from`` / testing would load does not fit the model
+    (mmengine loads with ``strict=False`` and only warns: a backbone-only file or another
+    model's checkpoint would then be evaluated or trained from random weights in silence)."""
+    from mmengine.model import is_model_wrapper
+
+    from mmssl_us.checkpoint import safe_load
+    from mmssl_us.transfer.keys import compare_keys, unwrap_state_dict
+    model = model.module if is_model_wrapper(model) else model
+    report = compare_keys(model.state_dict(), unwrap_state_dict(safe_load(path,
+                                                                           map_location='cpu')))
+    if not report.ok:
+        raise ValueError(f'{path} does not fit the model of this config: {report.message()}. '
+                         'Pass --partial-load to load what fits anyway (the rest stays as '
+                         'initialised).')
+
+
 def run_train(argv: Optional[List[str]] = None):
     """Entry point of tools/train.py; returns the trained model."""
     cfg = build_train_cfg(argv)
-    return _runner(cfg).train()
+    partial = cfg.pop('_partial_load', False)
+    runner = _runner(cfg)
+    if cfg.get('load_from') and not cfg.get('resume') and not partial:
+        check_checkpoint_fits(runner.model, cfg.load_from)
+    return runner.train()
 
 
 def _jsonable(value):
@@ -206,7 +231,11 @@ def run_test(argv: Optional[List[str]] = None) -> dict:
     """Entry point of tools/test.py; returns the metrics dict (and writes it with --out)."""
     import json
     cfg, out = build_test_cfg(argv)
-    metrics = _runner(cfg).test()
+    partial = cfg.pop('_partial_load', False)
+    runner = _runner(cfg)
+    if not partial:
+        check_checkpoint_fits(runner.model, cfg.load_from)
+    metrics = runner.test()
     if out:
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         with open(out, 'w', encoding='utf-8') as f:

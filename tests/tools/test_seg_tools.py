@@ -57,3 +57,23 @@ def test_train_then_test_then_dist_test_agree(tmp_path):
         m2 = json.load(f)
     for key in ('aAcc', 'mIoU', 'mDice'):
         assert m2[key] == pytest.approx(m1[key], abs=1e-6), key
+
+
+def test_a_checkpoint_that_does_not_fit_is_not_evaluated(tmp_path):
+    """Issue 10, case 2: tools/test.py with a backbone-only file exited 0 with the metrics of
+    random weights. Now it stops with the counts and first keys; --partial-load opts in."""
+    import torch
+    from mmpretrain.models.backbones import ResNetV1c
+
+    from mmssl_us.launch import run_test
+    data = str(tmp_path / 'knee')
+    write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
+                       seed=0, progress_every=10**6)
+    backbone = str(tmp_path / 'backbone.pth')
+    torch.save({'state_dict': ResNetV1c(depth=18).state_dict()}, backbone)
+    args = [CONFIG, backbone, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+            *_options(data)]
+    with pytest.raises(ValueError, match=r'backbone\.pth does not fit the model.*missing'):
+        run_test(args)
+    metrics = run_test(args + ['--partial-load'])
+    assert 'mIoU' in metrics
