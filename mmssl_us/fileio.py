@@ -12,12 +12,17 @@ unreadable for colleagues sharing a work dir).
 import contextlib
 import os
 import os.path as osp
+import re
 import shutil
 import stat
 import tempfile
 from typing import IO, Any, Iterator, Union
 
-__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open']
+__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open',
+           'clean_stale_temporaries']
+
+_TMP_SUFFIX = '.tmp'
+_TMP_NAME = re.compile(r'^\..+\.(\d+)\.[^./]+' + re.escape(_TMP_SUFFIX) + '$')
 
 
 def _umask() -> int:
@@ -57,8 +62,10 @@ def atomic_open(filepath: str) -> Iterator[IO[bytes]]:
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(filepath) + '.', suffix='.tmp',
-                               dir=folder)
+    # the writer's pid in the name lets clean_stale_temporaries tell a dead writer's leftover
+    # from a live writer's file
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.{os.getpid()}.',
+                               suffix=_TMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
             yield f
@@ -100,3 +107,42 @@ def atomic_copy(src: str, dst: str) -> None:
     """
     with open(src, 'rb') as fin, atomic_open(dst) as fout:
         shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_stale_temporaries(folder: str, recursive: bool = False) -> list:
+    """Remove the temporaries that :func:`atomic_open` writers left when they were killed.
+
+    A temporary is named ``.<target>.<pid>.<random>.tmp``; it is removed only when no process
+    with that pid is running (a live writer's file is left alone).
+
+    Args:
+        folder (str): Folder to clean (a missing folder is fine).
+        recursive (bool): Also clean its sub-folders. Defaults to False.
+
+    Returns:
+        list[str]: The removed files.
+    """
+    removed = []
+    if not osp.isdir(folder):
+        return removed
+    walk = os.walk(folder) if recursive else [(folder, [], os.listdir(folder))]
+    for root, _, files in walk:
+        for name in files:
+            m = _TMP_NAME.match(name)
+            if m and not _alive(int(m.group(1))):
+                try:
+                    os.unlink(osp.join(root, name))
+                    removed.append(osp.join(root, name))
+                except FileNotFoundError:
+                    pass
+    return removed

@@ -214,6 +214,9 @@ def run_train(argv: Optional[List[str]] = None):
     """Entry point of tools/train.py; returns the trained model."""
     cfg = build_train_cfg(argv)
     partial = cfg.pop('_partial_load', False)
+    from mmssl_us.fileio import clean_stale_temporaries
+    for path in clean_stale_temporaries(cfg.work_dir):  # left by a run killed mid-write
+        print(f'removed a stale temporary file of a killed run: {path}')
     runner = _runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume') and not partial:
         check_checkpoint_fits(runner.model, cfg.load_from)

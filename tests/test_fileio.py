@@ -127,3 +127,24 @@ def test_checkpoint_backend_writes_through_atomic_open(tmp_path, monkeypatch):
     backend.put_text('epoch_1.pth', str(tmp_path / 'last_checkpoint'))
     assert seen == [str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'last_checkpoint')]
     assert (tmp_path / 'last_checkpoint').read_text() == 'epoch_1.pth'
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    """Issue 10, case 13: a kill during a checkpoint write left hidden temporaries forever."""
+    import subprocess
+    import sys
+
+    from mmssl_us.fileio import clean_stale_temporaries
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f'.iter_4.pth.{dead}.abc123.tmp'
+    live = tmp_path / f'.iter_5.pth.{os.getpid()}.def456.tmp'
+    (tmp_path / 'sub').mkdir()
+    nested = tmp_path / 'sub' / f'.backbone.pth.{dead}.zz.tmp'
+    other = tmp_path / 'notes.tmp'
+    for p in (stale, live, nested, other):
+        p.write_bytes(b'x')
+    assert clean_stale_temporaries(str(tmp_path)) == [str(stale)]
+    assert live.exists() and nested.exists() and other.exists()
+    assert clean_stale_temporaries(str(tmp_path), recursive=True) == [str(nested)]
+    assert clean_stale_temporaries(str(tmp_path / 'missing')) == []

@@ -34,6 +34,7 @@ import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from mmssl_us.fileio import clean_stale_temporaries
 from mmssl_us.process import WorkDirLock
 
 from .data import ensure_data
@@ -145,6 +146,8 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
 
 def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
                 finetune_fn: Callable, pretrain_fn: Callable) -> str:
+    for path in clean_stale_temporaries(work_dir, recursive=True):
+        log(f'[study] removed a stale temporary file of a killed run: {path}')
     cfg.dump(osp.join(work_dir, 'study_config.py'))
     check_inits(study)  # before any work: a typo must not wait for the pretraining
     plan_runs(study['inits'], study['fractions'], study['seeds'])
