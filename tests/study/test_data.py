@@ -59,3 +59,26 @@ def test_bad_convert_settings_are_named(tmp_path):
                                                                src=str(tmp_path / 'no'))))
     with pytest.raises(FileNotFoundError, match='does not exist'):
         ensure_data(dict(data_root=str(tmp_path / 'missing')))
+
+
+HC18 = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..', 'shared',
+                'data', 'hc18')
+
+
+@pytest.mark.skipif(not osp.isdir(HC18), reason='real HC18 data not present (../shared/data)')
+def test_hc18_cpu_data_step_on_the_real_data(tmp_path):
+    """configs/study/hc18_cpu.py's data step: subject split, and no val/test subject's image in
+    the pretraining pool."""
+    study = dict(data_root=str(tmp_path / 'hc18'),
+                 convert=dict(dataset='hc18', src=HC18, seed=0, val=0.1, test=0.2),
+                 pool=dict(splits=['train']))
+    ensure_data(study, lambda s: None)
+    root = tmp_path / 'hc18'
+
+    def subjects(folder):
+        return {f.split('_')[0] for f in os.listdir(folder)}
+    train, val, test = (subjects(root / 'images' / s) for s in ('train', 'val', 'test'))
+    assert not (train & val or train & test or val & test)
+    pool = subjects(root / 'unlabelled' / 'train')
+    assert pool == train and not pool & (val | test)
+    assert sum(len(os.listdir(root / 'images' / s)) for s in ('train', 'val', 'test')) == 248
