@@ -101,25 +101,28 @@ def test_errors_name_what_is_wrong():
         pretrain_cfg_options(cfg, depth=18)
 
 
-# configs/study/quickstart.py's pretraining options before `shrink` existed
+# configs/study/quickstart.py's pretraining, written out by list position as before `shrink`
+# existed (the recipe itself was changed for issue 9: batch 32, lr 0.05, 15 epochs)
 OLD_QUICKSTART = {
     'data_root': 'data/knee',
     'train_dataloader.dataset.data_root': 'data/knee',
     'model.backbone.depth': 18,
     'model.neck.in_channels': 512,
     'model.neck.hid_channels': 512,
-    'train_dataloader.batch_size': 16,
+    'train_dataloader.batch_size': 32,
     'train_dataloader.num_workers': 2,
     'train_dataloader.dataset.pipeline.1.transforms.0.0.scale': 96,
-    'train_cfg.max_epochs': 3,
-    'param_scheduler.0.T_max': 3,
-    'param_scheduler.0.end': 3,
-    'custom_hooks.1.start_iters': 4,
-    'default_hooks.logger.interval': 5,
+    'train_cfg.max_epochs': 15,
+    'param_scheduler.0.T_max': 15,
+    'param_scheduler.0.end': 15,
+    'custom_hooks.1.start_iters': 8,
+    'optim_wrapper.optimizer.lr': 0.05,
+    'default_hooks.logger.interval': 6,
+    'default_hooks.checkpoint.interval': 5,
 }
 
 
-def test_quickstart_pretraining_config_is_unchanged(monkeypatch):
+def test_quickstart_pretraining_config_as_written_out(monkeypatch):
     monkeypatch.chdir(ROOT)  # the study's config paths are relative to the repository
     spec = Config.fromfile('configs/study/quickstart.py').study.pretrain.densecl.to_dict()
     assert 'shrink' in spec and not any(c.isdigit() for k in spec['cfg_options'] for c in k)
