@@ -6,7 +6,7 @@
 # train split's images without their labels plus the 50 infant-hip frames of
 # ../shared/data/nhbs_hip_spj (Apache-2.0). Val and test subjects never enter the pool.
 # Arms: DenseCL, its same-start control densecl_start (the pretraining's own untrained weights,
-# added by the runner) and mmseg's random init; 5 seeds at 5% and 10% of the train subjects.
+# added by the runner) and mmseg's random init; 6 seeds at 5% and 10% of the train subjects.
 # Every setting below was chosen on the validation split; the test split is read once per run.
 # What was tried, and what each gave: README "Measured" and the closing note.
 data_root = 'data/hc18'
@@ -42,6 +42,6 @@ study = dict(
                      'default_hooks.checkpoint.interval': finetune_iters}),
     inits=['densecl', 'random'],
     fractions=[0.05, 0.1],
-    seeds=[0, 1, 2, 3, 4],
+    seeds=[0, 1, 2, 3, 4, 5],
     baseline='random',
 )
