@@ -39,7 +39,8 @@ from typing import Any, Callable, List, Tuple, Union
 
 from .fileio import atomic_write
 
-__all__ = ['install', 'safe_load', 'UnsafeCheckpointError', 'safe_globals_list']
+__all__ = ['install', 'safe_load', 'UnsafeCheckpointError', 'CorruptCheckpointError',
+           'safe_globals_list']
 
 _INSTALLED = False
 
@@ -95,6 +96,10 @@ def safe_globals_list() -> List[Union[Callable, Tuple[Callable, str]]]:
     return entries
 
 
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file that torch cannot read at all (truncated, or not a torch file)."""
+
+
 def safe_load(filename: str, map_location: Any = None) -> Any:
     """``torch.load`` with ``weights_only=True`` and the allow-list; errors name the file.
 
@@ -102,6 +107,7 @@ def safe_load(filename: str, map_location: Any = None) -> Any:
         FileNotFoundError: ``filename`` does not exist.
         UnsafeCheckpointError: the pickle needs a global outside the allow-list (nothing from it
             has been executed).
+        CorruptCheckpointError: the file is truncated or not a torch checkpoint.
     """
     import torch
     install()
@@ -117,6 +123,13 @@ def safe_load(filename: str, map_location: Any = None) -> Any:
             f'not allow: {reason}. mmssl_us loads checkpoints with weights_only=True and allows '
             'only tensors, containers, numpy arrays and mmengine HistoryBuffer. If you wrote '
             'this file yourself and trust it, re-save it as a plain state_dict.') from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        # torch names neither the file nor the cause in plain words ("failed finding central
+        # directory" for a file cut short)
+        raise CorruptCheckpointError(
+            f'cannot read checkpoint {filename} ({osp.getsize(filename)} bytes): it is '
+            f'truncated or not a torch checkpoint (a copy or a write cut short?): '
+            f'{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}') from None
 
 
 def _refusal_reason(message: str) -> str:

@@ -214,6 +214,10 @@ def run_train(argv: Optional[List[str]] = None):
     """Entry point of tools/train.py; returns the trained model."""
     cfg = build_train_cfg(argv)
     partial = cfg.pop('_partial_load', False)
+    import torch
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and not torch.cuda.is_available():
+        raise ValueError('--amp (AmpOptimWrapper) needs a CUDA GPU and this machine has none: '
+                         'run without --amp')
     from mmssl_us.fileio import clean_stale_temporaries
     for path in clean_stale_temporaries(cfg.work_dir):  # left by a run killed mid-write
         print(f'removed a stale temporary file of a killed run: {path}')

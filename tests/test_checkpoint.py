@@ -128,3 +128,40 @@ def test_local_writes_are_atomic(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['ckpt.pth'], 'temporary files were left behind'
     backend.put_text('last_checkpoint text', str(path))
     assert path.read_text() == 'last_checkpoint text'
+
+
+def test_a_truncated_checkpoint_is_named_on_every_load_path(tmp_path):
+    """Issue 10: a truncated .pth gave torch's 'central directory' error without the file."""
+    import torch
+    from mmengine.runner import load_checkpoint
+
+    from mmssl_us.checkpoint import CorruptCheckpointError, safe_load
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, good)
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
+    with pytest.raises(CorruptCheckpointError, match=r'cut\.pth .*truncated'):
+        safe_load(str(cut))
+    with pytest.raises(CorruptCheckpointError, match=r'cut\.pth'):
+        load_checkpoint(torch.nn.Linear(1, 1), str(cut))  # mmengine's path, through ours
+
+
+def test_an_empty_last_checkpoint_is_named(tmp_path):
+    from mmssl_us.transfer import resolve_source
+    (tmp_path / 'last_checkpoint').write_text('\n')
+    with pytest.raises(FileNotFoundError, match='last_checkpoint is empty'):
+        resolve_source(str(tmp_path))
+
+
+def test_amp_on_a_machine_without_gpu_is_refused(monkeypatch):
+    import os.path as osp
+
+    import torch
+
+    from mmssl_us.launch import run_train
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a GPU')
+    toy = osp.join(osp.dirname(osp.abspath(__file__)), '_toy', 'toy_config.py')
+    monkeypatch.syspath_prepend(osp.dirname(toy))
+    with pytest.raises(ValueError, match='--amp .*needs a CUDA GPU'):
+        run_train([toy, '--amp', '--work-dir', '/tmp/mmssl_us_amp_test'])

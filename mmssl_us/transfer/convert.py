@@ -33,6 +33,9 @@ def resolve_source(src: str) -> str:
                                     'pass the checkpoint file itself')
         with open(record, encoding='utf-8') as f:
             path = f.read().strip()
+        if not path:
+            raise FileNotFoundError(f'{record} is empty (a run killed while writing it?): pass '
+                                    'the checkpoint file itself, e.g. the latest epoch_*.pth')
         return path if osp.isabs(path) or osp.isfile(path) else osp.join(src, osp.basename(path))
     if not osp.isfile(src):
         raise FileNotFoundError(f'checkpoint not found: {src}')
