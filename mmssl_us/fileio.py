@@ -10,6 +10,7 @@ replaces, or ``0o666`` less the umask for a new file (``mkstemp`` alone would le
 unreadable for colleagues sharing a work dir).
 """
 import contextlib
+import errno
 import os
 import os.path as osp
 import re
@@ -73,9 +74,12 @@ def atomic_open(filepath: str) -> Iterator[IO[bytes]]:
             os.fchmod(f.fileno(), _target_mode(filepath))
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
-    except BaseException:
+    except BaseException as exc:
         if osp.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise OSError(errno.ENOSPC, f'no space left on the device while writing {filepath} '
+                          f'(it was left as it was; free space in {folder})') from None
         raise
 
 

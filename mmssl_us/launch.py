@@ -210,6 +210,17 @@ def check_checkpoint_fits(model, path: str) -> None:
                          'initialised).')
 
 
+def check_epoch_not_empty(runner) -> None:
+    """Stop when the training data gives no batch at all (a pool smaller than one batch with
+    ``drop_last``): mmengine would fail later with an ``epoch_length`` of 0."""
+    loader = runner.train_loop.dataloader  # builds the loop (kept for train())
+    if len(loader) == 0:
+        n = len(loader.dataset)
+        raise ValueError(f'the training data gives no batch: {n} sample(s) and a batch size of '
+                         f'{loader.batch_size} with drop_last={loader.drop_last}. Add images to '
+                         'the pool or lower train_dataloader.batch_size')
+
+
 def run_train(argv: Optional[List[str]] = None):
     """Entry point of tools/train.py; returns the trained model."""
     cfg = build_train_cfg(argv)
@@ -224,6 +235,7 @@ def run_train(argv: Optional[List[str]] = None):
     runner = _runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume') and not partial:
         check_checkpoint_fits(runner.model, cfg.load_from)
+    check_epoch_not_empty(runner)
     return runner.train()
 
 

@@ -148,3 +148,19 @@ def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
     assert live.exists() and nested.exists() and other.exists()
     assert clean_stale_temporaries(str(tmp_path), recursive=True) == [str(nested)]
     assert clean_stale_temporaries(str(tmp_path / 'missing')) == []
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    """Issue 10: a full disk gave `Errno 28` without the path."""
+    import errno
+
+    target = tmp_path / 'ckpt.pth'
+    target.write_bytes(b'old')
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(os, 'fsync', full)
+    with pytest.raises(OSError, match=r'no space left on the device while writing .*ckpt\.pth'):
+        fileio.atomic_write(str(target), b'new')
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['ckpt.pth']

@@ -11,6 +11,17 @@ from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_fra
                                  norm_suffixes, sample_frame_indices, scan_media)
 
 
+def _check_decodes(path: str) -> None:
+    """Decode ``path`` fully (PIL finds truncated files that OpenCV half-decodes in silence)."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError, ... by format
+        raise ValueError(f'corrupt image in the pretraining pool: {path} ({exc}); remove or '
+                         're-export it') from None
+
+
 @DATASETS.register_module()
 class UltrasoundUnlabelledDataset(BaseDataset):
     """Every image and sampled video frame under a folder, minus the excluded evaluation files.
@@ -37,6 +48,9 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         video_suffixes (Sequence[str]): Video suffixes. Defaults to VIDEO_SUFFIXES.
         pipeline (Sequence[dict]): Transforms, starting with ``LoadUltrasoundFrame``.
             Defaults to ().
+        check_decode (bool): Decode every pool image once when the dataset is built, so that
+            a corrupt file stops the run now, named, not in the middle of an epoch (about 5 ms
+            an image). Defaults to True.
         **kwargs: Passed to mmpretrain's ``BaseDataset`` (``indices``, ``serialize_data``, ...).
     """
 
@@ -49,6 +63,7 @@ class UltrasoundUnlabelledDataset(BaseDataset):
                  image_suffixes: Sequence[str] = IMAGE_SUFFIXES,
                  video_suffixes: Sequence[str] = VIDEO_SUFFIXES,
                  pipeline: Sequence = (),
+                 check_decode: bool = True,
                  **kwargs) -> None:
         if frame_step is None and frames_per_video is None:
             frame_step = 1
@@ -56,6 +71,7 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         if isinstance(exclude, str):
             exclude = [exclude]
         self.exclude = list(exclude)
+        self.check_decode = bool(check_decode)
         self.frame_step = frame_step
         self.frames_per_video = frames_per_video
         self.image_suffixes = norm_suffixes(image_suffixes, 'image_suffixes')
@@ -93,6 +109,8 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         for path in images:
             why = excluded.match(path, is_video=False)
             if why is None:
+                if self.check_decode:
+                    _check_decodes(path)
                 data_list.append(dict(img_path=path, frame_index=None))
             else:
                 stats[f'excluded_by_{why}'] += 1

@@ -33,11 +33,13 @@ def _stat_key(path: str) -> Tuple[str, int, int]:
     return (os.path.abspath(path), st.st_size, st.st_mtime_ns)
 
 
-def image_size(path: str) -> Tuple[int, int]:
-    """Height and width of an image from its header.
+def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
+    """Height and width of an image from its header (or after decoding all its pixels).
 
     Args:
         path (str): Image file.
+        decode (bool): Decode the whole image, so that a truncated file is found now rather
+            than when it is first read in training or evaluation. Defaults to False.
 
     Returns:
         tuple[int, int]: ``(height, width)``.
@@ -47,6 +49,8 @@ def image_size(path: str) -> Tuple[int, int]:
     try:
         with Image.open(path) as img:
             width, height = img.size
+            if decode:
+                img.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValueError(f'unreadable image file {path}: {exc}') from None
     return height, width
@@ -88,7 +92,7 @@ def mask_summary(path: str) -> Tuple[int, int, Tuple[int, ...]]:
 
 
 def check_pairs(pairs: Sequence[Tuple[str, Optional[str]]], allowed: Iterable[int],
-                where: str) -> None:
+                where: str, decode_images: bool = False) -> None:
     """Check image/mask pairs: both readable, same size, mask values in ``allowed``.
 
     Args:
@@ -96,6 +100,8 @@ def check_pairs(pairs: Sequence[Tuple[str, Optional[str]]], allowed: Iterable[in
             None for datasets without labels (then only the image header is read).
         allowed (Iterable[int]): Permitted raw label values (the ignore index included).
         where (str): Name of the folder or split, for the error messages.
+        decode_images (bool): Decode every image too (a truncated file is found before
+            training, not in the evaluation after it). Defaults to False.
 
     Raises:
         FileNotFoundError: An image without its mask (or a missing image).
@@ -105,7 +111,7 @@ def check_pairs(pairs: Sequence[Tuple[str, Optional[str]]], allowed: Iterable[in
         raise ValueError(f'no images found in {where}')
     allowed = set(int(v) for v in allowed)
     for img_path, mask_path in pairs:
-        h, w = image_size(img_path)
+        h, w = image_size(img_path, decode=decode_images)
         if mask_path is None:
             continue
         if not os.path.isfile(mask_path):

@@ -139,3 +139,18 @@ def test_real_hc18_images_exclusion_and_view_pipeline(tmp_path):
             assert tuple(v.shape) == (3, 224, 224)
             assert (v[0] == v[1]).all() and (v[0] == v[2]).all()  # one grey plane, repeated
             assert float(v.float().std()) > 1.0  # image content, not a constant patch
+
+
+def test_a_corrupt_pool_image_stops_the_build_named(tmp_path, media):
+    """Issue 10: a corrupt image in the pool was found mid-epoch."""
+    folder = tmp_path / 'unlabelled'
+    folder.mkdir()
+    media.image(folder / 'a_0.png', seed=0)
+    media.image(folder / 'b_0.png', seed=1)
+    data = (folder / 'b_0.png').read_bytes()
+    (folder / 'b_0.png').write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match=r'corrupt image in the pretraining pool: .*b_0\.png'):
+        UltrasoundUnlabelledDataset(data_root=str(tmp_path), data_prefix='unlabelled')
+    ds = UltrasoundUnlabelledDataset(data_root=str(tmp_path), data_prefix='unlabelled',
+                                     check_decode=False)  # opting out builds
+    assert len(ds) == 2

@@ -143,3 +143,11 @@ def test_resume_keeps_the_queue(tmp_path, media):
     second.train()
     torch.testing.assert_close(grabbed['queue'], saved)  # loaded, not re-drawn
     assert second.iter == 4
+
+
+def test_a_pool_smaller_than_one_batch_is_named(tmp_path, media):
+    """Issue 10: SimCLR/DenseCL on fewer images than one batch ended in `epoch_length` 0."""
+    from mmssl_us.launch import check_epoch_not_empty
+    cfg = tiny_cfg(tmp_path, media, n_images=3)  # batch 4, drop_last: no batch
+    with pytest.raises(ValueError, match=r'no batch: 3 sample\(s\) and a batch size of 4'):
+        check_epoch_not_empty(Runner.from_cfg(cfg))

@@ -128,3 +128,16 @@ def test_a_patient_or_file_in_two_splits_is_refused(tmp_path):
     _write(root / 'val' / 'p9_0.png', np.zeros((4, 4), np.uint8))  # a renamed copy of p1_0
     with pytest.raises(ValueError, match=r'p9_0\.png \(val\) is byte-identical to .*p1_0\.png'):
         check_split_overlap(str(root / 'train'), patient, '.png')
+
+
+def test_a_truncated_image_is_found_when_decoding(pair):
+    """Issue 10: a truncated PNG in val was found only after training."""
+    img, mask = pair
+    arr = np.random.default_rng(0).integers(0, 255, (20, 30)).astype(np.uint8)
+    _write(img, arr)
+    data = open(img, 'rb').read()
+    with open(img, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    check_pairs([(img, mask)], allowed=[0, 1, 255], where='x')  # the header alone is fine
+    with pytest.raises(ValueError, match=r'unreadable image file .*a_0\.png'):
+        check_pairs([(img, mask)], allowed=[0, 1, 255], where='x', decode_images=True)
