@@ -13,15 +13,19 @@ from mmssl_us.data.media import read_image, read_video_frame
 def to_grey_uint8(img: np.ndarray, source: str) -> np.ndarray:
     """HxW uint8 grey image from a decoded grey / grey+alpha / BGR / BGRA, 8- or 16-bit image.
 
-    Colour is converted with OpenCV's ITU-R BT.601 luma weights; 16-bit values are mapped to
-    8 bits by ``round(v / 257)`` (65535 -> 255).
+    Colour is converted with OpenCV's ITU-R BT.601 luma weights. A 16-bit container is read at
+    the bit depth its values actually use (10, 12, 14 or 16 bits: the smallest that holds the
+    image's maximum), mapped to 8 bits by ``round(v * 255 / (2**bits - 1))``: a 12-bit scanner
+    export (0-4095) spans 0-255 instead of the near-black 0-16 that ``v / 257`` would give.
 
     Args:
         img (np.ndarray): The decoded image.
         source (str): The file (and frame) it came from, for error messages.
     """
     if img.dtype == np.uint16:
-        img = np.round(img.astype(np.float32) / 257.0).astype(np.uint8)
+        peak = int(img.max()) if img.size else 0
+        bits = next(b for b in (10, 12, 14, 16) if peak < 2 ** b)
+        img = np.round(img.astype(np.float32) * (255.0 / (2 ** bits - 1))).astype(np.uint8)
     elif img.dtype != np.uint8:
         raise ValueError(f'{source}: unsupported pixel type {img.dtype} (8- or 16-bit '
                          'integer images only)')

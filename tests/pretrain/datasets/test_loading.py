@@ -39,6 +39,15 @@ def test_sixteen_bit_is_scaled_to_eight(tmp_path):
     np.testing.assert_array_equal(_load(tmp_path / 'w.png', 1)['img'], [[0, 100, 255, 0]])
 
 
+def test_twelve_bit_in_sixteen_is_read_at_full_range(tmp_path):
+    """Issue 10: 12-bit frames were divided by 256 into near-black 8-bit frames."""
+    img = np.array([[0, 4095, 2048, 1000]], np.uint16)  # a 12-bit export
+    cv2.imwrite(str(tmp_path / 'w12.png'), img)
+    np.testing.assert_array_equal(_load(tmp_path / 'w12.png', 1)['img'],
+                                  np.round(img * (255 / 4095)).astype(np.uint8))
+    assert _load(tmp_path / 'w12.png', 1)['img'].max() == 255
+
+
 def test_float_tiff_is_refused_naming_the_file(tmp_path):
     cv2.imwrite(str(tmp_path / 'f.tif'), np.ones((4, 4), np.float32))
     with pytest.raises(ValueError, match=r'f\.tif.*float32'):
