@@ -30,11 +30,9 @@ def _convert(root: str, spec: Dict, log: Callable[[str], None]) -> None:
     src = spec.pop('src', None)
     if not src or not osp.isdir(src):
         raise FileNotFoundError(f'study.convert.src: {name} source folder not found: {src!r}')
-    if osp.isdir(osp.join(root, 'images')):
-        log(f'[study] data: {root} exists, not converting {src} again')
-        return
     from mmssl_us.data import converters
-    log(f'[study] data: converting {name} from {src} into {root}')
+    # the converter reuses a conversion made with the same settings and refuses other ones
+    log(f'[study] data: {name} from {src} into {root}')
     summary = getattr(converters, CONVERTERS[name])(src, root, **spec)
     log(f'[study] data: {summary.get("written", summary)}')
 

@@ -48,7 +48,10 @@ def test_convert_then_pool_train_images_and_an_extra_folder(tmp_path):
     assert any(f'{len(train)} images from train' in ln for ln in lines)
     lines.clear()
     ensure_data(study, lines.append)  # again: nothing converted, pool unchanged
-    assert any('not converting' in ln for ln in lines)
+    assert any('reused (converted before with these settings)' in ln for ln in lines)
+    study['convert']['seed'] = 1  # another split into the same folder: refused, named
+    with pytest.raises(ValueError, match=r"other settings \(seed: 0 -> 1\)"):
+        ensure_data(study, lines.append)
 
 
 def test_bad_convert_settings_are_named(tmp_path):

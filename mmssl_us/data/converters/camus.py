@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..splits import split_patients
-from .common import to_uint8, write_pair
+from .common import claim_output, record_output, to_uint8, write_pair
 from .medical_io import read_image_2d
 
 __all__ = ['find_camus_files', 'read_official_split', 'convert_camus']
@@ -89,6 +89,19 @@ def _read_pair(image_path: str, mask_path: str) -> Tuple[np.ndarray, np.ndarray]
     return image, mask.astype(np.uint8)
 
 
+def _folder_md5(folder: str) -> str:
+    """md5 over the names and bytes of the files in ``folder`` (the official split files)."""
+    import hashlib
+    h = hashlib.md5()
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        if osp.isfile(path):
+            h.update(name.encode())
+            with open(path, 'rb') as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
 def convert_camus(src: str, out: str, seed: int = 0, val: float = 0.1, test: float = 0.1,
                   split_dir: Optional[str] = None) -> Dict[str, object]:
     """Convert CAMUS to ``<out>/{images,masks}/{train,val,test}/patientXXXX_{view}_{phase}``.
@@ -107,6 +120,12 @@ def convert_camus(src: str, out: str, seed: int = 0, val: float = 0.1, test: flo
         ('official' or 'seed <n>').
     """
     files = find_camus_files(src)
+    settings = dict(converter='camus', src=osp.abspath(src), seed=seed, val=val, test=test,
+                    split_dir=osp.abspath(split_dir) if split_dir else None,
+                    split_files=_folder_md5(split_dir) if split_dir else None)
+    if claim_output(out, settings):  # never on top of a conversion with other settings
+        return dict(written='reused (converted before with these settings)', skipped=[],
+                    split='reused')
     labelled = {stem: pair for stem, pair in files.items() if pair['mask'] is not None}
     skipped: List[str] = sorted(set(files) - set(labelled))
     if not labelled:
@@ -128,4 +147,5 @@ def convert_camus(src: str, out: str, seed: int = 0, val: float = 0.1, test: flo
         split = assignment[stem.split('_')[0]]
         write_pair(out, split, stem, image, mask)
         written[split] += 1
+    record_output(out, settings)
     return dict(written=written, skipped=skipped, split=how)

@@ -1,13 +1,60 @@
 """Small helpers shared by the dataset converters."""
+import json
 import os
 import os.path as osp
+from typing import Any, Dict
 
 import cv2
 import numpy as np
 
-__all__ = ['SPLITS', 'write_png', 'write_pair', 'to_uint8']
+__all__ = ['SPLITS', 'write_png', 'write_pair', 'to_uint8', 'claim_output', 'record_output',
+           'RECORD']
 
 SPLITS = ('train', 'val', 'test')
+#: the settings a converted dataset was made with, in its root
+RECORD = 'conversion.json'
+
+
+def _read_record(out: str) -> Any:
+    try:
+        with open(osp.join(out, RECORD), encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def claim_output(out: str, settings: Dict[str, Any]) -> bool:
+    """Check that converting with ``settings`` into ``out`` cannot mix two datasets.
+
+    An empty or missing ``out`` is fine; so is one converted before with the same settings
+    (then True is returned: the data is already there). Anything else (other settings, e.g.
+    another split seed, or files this converter did not record) is refused: re-converting on
+    top of it would leave old files in place and could put one patient in two splits.
+
+    Raises:
+        ValueError: naming the folder and the settings that differ.
+    """
+    old = _read_record(out)
+    if old == settings:
+        return True
+    has_data = any(osp.isdir(osp.join(out, d)) and os.listdir(osp.join(out, d))
+                   for d in ('images', 'masks'))
+    if old is not None and has_data:
+        diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+        raise ValueError(f'{out} was converted with other settings ('
+                         + ', '.join(f'{k}: {old.get(k)!r} -> {settings.get(k)!r}' for k in diff)
+                         + '): converting again into it would mix the two (a patient could '
+                         'end up in two splits). Write to a new folder, or delete this one')
+    if has_data:
+        raise ValueError(f'{out} already holds images or masks that this converter did not '
+                         f'record ({RECORD} missing): write to a new folder, or delete it')
+    return False
+
+
+def record_output(out: str, settings: Dict[str, Any]) -> None:
+    """Record the settings of a finished conversion (see :func:`claim_output`)."""
+    from mmssl_us.fileio import atomic_write
+    atomic_write(osp.join(out, RECORD), json.dumps(settings, indent=1, sort_keys=True))
 
 
 def write_png(path: str, array: np.ndarray) -> None:

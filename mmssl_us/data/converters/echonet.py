@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from .common import write_pair
+from .common import claim_output, record_output, write_pair
 
 __all__ = ['read_file_list', 'read_tracings', 'trace_to_mask', 'read_frames',
            'convert_echonet']
@@ -142,6 +142,9 @@ def convert_echonet(src: str, out: str) -> Dict[str, object]:
     Returns:
         dict: Counts: ``written`` per split, ``skipped`` (reason -> video names).
     """
+    settings = dict(converter='echonet', src=osp.abspath(src))
+    if claim_output(out, settings):  # never on top of another conversion
+        return dict(written='reused (converted before with these settings)', skipped={})
     splits = read_file_list(osp.join(src, 'FileList.csv'))
     tracings = read_tracings(osp.join(src, 'VolumeTracings.csv'))
     written = {'train': 0, 'val': 0, 'test': 0}
@@ -166,4 +169,5 @@ def convert_echonet(src: str, out: str) -> Dict[str, object]:
         for phase, (frame, mask) in zip(('ED', 'ES'), masks):
             write_pair(out, split, f'{video}_{phase}', images[frame], mask)
             written[split] += 1
+    record_output(out, settings)
     return dict(written=written, skipped=dict(skipped))

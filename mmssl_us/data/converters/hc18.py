@@ -23,7 +23,7 @@ import numpy as np
 
 from ..hc18_csv import read_hc18_csv
 from ..splits import split_patients
-from .common import write_pair
+from .common import claim_output, record_output, write_pair
 
 __all__ = ['fill_head_annotation', 'convert_hc18']
 
@@ -82,6 +82,10 @@ def convert_hc18(src: str, out: str, seed: int = 0, val: float = 0.1, test: floa
         dict: ``written`` per split and ``annotations`` (how many were filled/contour/ellipse).
     """
     img_dir = osp.join(src, 'training_set') if osp.isdir(osp.join(src, 'training_set')) else src
+    settings = dict(converter='hc18', src=osp.abspath(src), seed=seed, val=val, test=test,
+                    csv=osp.abspath(csv_path) if csv_path else None)
+    if claim_output(out, settings):  # never on top of a conversion with other settings
+        return dict(written='reused (converted before with these settings)', annotations={})
     rows = read_hc18_csv(csv_path or osp.join(src, CSV_NAME))
     subjects = sorted({row.filename.split('_', 1)[0] for row in rows})
     assignment = split_patients(subjects, seed, val=val, test=test)
@@ -112,4 +116,5 @@ def convert_hc18(src: str, out: str, seed: int = 0, val: float = 0.1, test: floa
         writer = csv.writer(f)
         writer.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)', 'split'])
         writer.writerows(table)
+    record_output(out, settings)
     return dict(written=written, annotations=kinds)

@@ -91,6 +91,8 @@ def test_official_split(release, tmp_path):
     assert osp.isfile(osp.join(out, 'masks', 'val', 'patient0007_4CH_ES.png'))
     (split_dir / 'subgroup_testing.txt').write_text('patient0009\n')
     with pytest.raises(ValueError, match=r"\['patient0010'\] are in no official split"):
+        convert_camus(src, str(tmp_path / 'out2'), split_dir=str(split_dir))
+    with pytest.raises(ValueError, match='other settings'):  # changed split files, same out
         convert_camus(src, out, split_dir=str(split_dir))
 
 

@@ -127,3 +127,23 @@ def test_real_hc18_subset(tmp_path):
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         assert info['pixel_size_mm'] == by_name[osp.basename(info['img_path'])]
+
+
+def test_reconverting_with_another_seed_is_refused(tmp_path):
+    """Issue 10, case 11: a re-run into the same --out with another --seed left the old files
+    (5 of 8 images in two splits). Now the same settings are reused, others refused."""
+    src, out = str(tmp_path / 'hc18'), str(tmp_path / 'out')
+    _release(src, outline=False)
+    first = convert_hc18(src, out, seed=0, val=0.2, test=0.2)
+    assert sum(first['written'].values()) == 10
+    again = convert_hc18(src, out, seed=0, val=0.2, test=0.2)
+    assert 'reused' in again['written']
+    before = sorted(os.listdir(osp.join(out, 'images', 'train')))
+    with pytest.raises(ValueError, match=r'other settings \(seed: 0 -> 3\)'):
+        convert_hc18(src, out, seed=3, val=0.2, test=0.2)
+    assert sorted(os.listdir(osp.join(out, 'images', 'train'))) == before
+    hand = tmp_path / 'hand'
+    (hand / 'images' / 'train').mkdir(parents=True)
+    (hand / 'images' / 'train' / 'x.png').write_bytes(b'x')
+    with pytest.raises(ValueError, match='did not record'):
+        convert_hc18(src, str(hand), seed=0)
