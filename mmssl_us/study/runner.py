@@ -39,6 +39,7 @@ from mmssl_us.process import WorkDirLock
 
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
+from .fingerprint import check_fingerprint, record_fingerprint
 from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
@@ -146,6 +147,7 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
 
 def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
                 finetune_fn: Callable, pretrain_fn: Callable) -> str:
+    check_fingerprint(work_dir, study)  # before anything is written or reused
     for path in clean_stale_temporaries(work_dir, recursive=True):
         log(f'[study] removed a stale temporary file of a killed run: {path}')
     cfg.dump(osp.join(work_dir, 'study_config.py'))
@@ -169,6 +171,7 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
             if not osp.isfile(backbones[init]):
                 raise FileNotFoundError(f'backbone checkpoint of {init!r} not found: '
                                         f'{backbones[init]}')
+    record_fingerprint(work_dir, study)  # from here on, finished work depends on the settings
     inits = _with_start_arms(study['inits'], pretrainings, study.get('same_start', True))
     keys = plan_runs(inits, study['fractions'], study['seeds'])
 

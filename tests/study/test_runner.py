@@ -164,3 +164,36 @@ def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     assert any('1 row(s)' in ln and 'have no mIoU' in ln for ln in lines)
     rows = read_results(str(work / 'results.csv'))
     assert len(rows) == 12 and all(r['mIoU'] is not None for r in rows)
+
+
+def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
+    """Issue 10, case 6: a study re-run after its config changed reused the old runs."""
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    cfg = _study_config(tmp_path, data_root)
+    work = str(tmp_path / 'study')
+
+    def fake_finetune(key, spec, backbone, run_dir, data_root):
+        os.makedirs(run_dir)
+        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0,
+                    curve='[[10, 50.0]]', work_dir=run_dir)
+
+    run = dict(log=lambda s: None, finetune_fn=fake_finetune,
+               pretrain_fn=lambda *a: 'backbone.pth')
+    study_runner.run_study(cfg, work, **run)
+    config_text = open(osp.join(work, 'study_config.py')).read()
+    # more seeds: allowed (new runs only)
+    text = open(cfg).read()
+    with open(cfg, 'w') as f:
+        f.write(text.replace('seeds=[0, 1, 2]', 'seeds=[0, 1, 2, 3]'))
+    study_runner.run_study(cfg, work, **run)
+    assert len(read_results(osp.join(work, 'results.csv'))) == 16
+    # another fine-tuning config: refused, named, nothing overwritten
+    with open(cfg, 'w') as f:
+        f.write(text.replace('finetune=dict(config="unused.py")',
+                             'finetune=dict(config="unused.py", shrink=dict(max_iters=9))'))
+    with pytest.raises(ValueError, match=r"other settings .*finetune.shrink.max_iters: None -> 9"):
+        study_runner.run_study(cfg, work, **run)
+    # study_config.py still describes results.csv (the refused config was not written)
+    assert 'max_iters' not in open(osp.join(work, 'study_config.py')).read()
+    assert config_text  # the first run wrote it
