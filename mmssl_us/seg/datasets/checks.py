@@ -49,10 +49,17 @@ def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
     try:
         with Image.open(path) as img:
             width, height = img.size
+            mode = img.mode
             if decode:
                 img.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValueError(f'unreadable image file {path}: {exc}') from None
+    if mode.startswith(('I;16', 'I', 'F')):
+        # mmseg's LoadImageFromFile would read it as 8-bit by dropping the low byte: a 12-bit
+        # export (0-4095) would train as a near-black frame (0-15)
+        raise ValueError(f'image {path} has {mode} pixels (more than 8 bits): the fine-tuning '
+                         'pipeline reads 8-bit images; convert it to 8 bits at its full range '
+                         '(e.g. v * 255 / max)')
     return height, width
 
 
