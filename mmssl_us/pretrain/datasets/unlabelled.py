@@ -104,7 +104,8 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         excluded = ExclusionIndex.from_sources(self.exclude, self.data_root,
                                                self.image_suffixes, self.video_suffixes)
         stats = dict(images_found=len(images), videos_found=len(videos), excluded_by_stem=0,
-                     excluded_by_md5=0, videos_excluded=0, video_frames=0)
+                     excluded_by_md5=0, excluded_by_content=0, videos_excluded=0,
+                     video_frames=0)
         data_list = []
         for path in images:
             why = excluded.match(path, is_video=False)
@@ -127,7 +128,8 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         MMLogger.get_current_instance().info(
             f'{type(self).__name__}: {folder}: found {stats["images_found"]} images and '
             f'{stats["videos_found"]} videos; excluded {stats["excluded_by_stem"]} images by '
-            f'stem, {stats["excluded_by_md5"]} by md5 (renamed copies) and '
+            f'stem, {stats["excluded_by_md5"]} by md5 (renamed copies), '
+            f'{stats["excluded_by_content"]} by content (resized or re-encoded copies) and '
             f'{stats["videos_excluded"]} videos by stem, using {len(excluded.stems)} excluded '
             f'stems from {self.exclude}; {stats["video_frames"]} video frames sampled; '
             f'{stats["samples"]} samples')

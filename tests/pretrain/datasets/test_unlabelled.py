@@ -55,7 +55,8 @@ def test_folder_and_video_frames_with_exclusion(pool, log):
                                      exclude=['images/test'], frame_step=3,
                                      pipeline=[dict(type='LoadUltrasoundFrame', channels=1)])
     assert ds.stats == dict(images_found=5, videos_found=2, excluded_by_stem=1,
-                            excluded_by_md5=1, videos_excluded=1, video_frames=4, samples=7)
+                            excluded_by_md5=1, excluded_by_content=0, videos_excluded=1,
+                            video_frames=4, samples=7)
     paths = [osp.relpath(ds.get_data_info(i)['img_path'], str(pool)) for i in range(len(ds))]
     frames = [ds.get_data_info(i)['frame_index'] for i in range(len(ds))]
     assert paths[:3] == ['unlabelled/P5_0.png', 'unlabelled/a/P2_0.png',
@@ -66,7 +67,7 @@ def test_folder_and_video_frames_with_exclusion(pool, log):
     assert abs(float(ds[5]['img'].mean()) - 130) < 3
     text = '\n'.join(log.messages)
     assert ('found 5 images and 2 videos; excluded 1 images by stem, 1 by md5 (renamed '
-            'copies) and 1 videos by stem') in text
+            'copies), 0 by content (resized or re-encoded copies) and 1 videos by stem') in text
     assert '4 video frames sampled; 7 samples' in text
 
 
@@ -154,3 +155,28 @@ def test_a_corrupt_pool_image_stops_the_build_named(tmp_path, media):
     ds = UltrasoundUnlabelledDataset(data_root=str(tmp_path), data_prefix='unlabelled',
                                      check_decode=False)  # opting out builds
     assert len(ds) == 2
+
+
+
+def test_a_resized_jpeg_copy_of_a_test_image_is_kept_out(tmp_path):
+    """Issue 10, case 5: a re-encoded copy of a test image entered the pool."""
+    import cv2
+    root = tmp_path / 'data'
+    (root / 'unlabelled').mkdir(parents=True)
+    (root / 'images' / 'test').mkdir(parents=True)
+    def scan(seed):  # smooth structure, like tissue at B-mode scale (not pixel noise)
+        noise = np.random.default_rng(seed).random((128, 128)).astype(np.float32)
+        img = cv2.GaussianBlur(noise, (0, 0), 6)
+        return cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+    for i in range(4):
+        cv2.imwrite(str(root / 'unlabelled' / f'P{i}_0.png'), scan(i))
+    test_img = scan(42)
+    cv2.imwrite(str(root / 'images' / 'test' / 'T9_0.png'), test_img)
+    half = cv2.resize(test_img, (test_img.shape[1] // 2, test_img.shape[0] // 2))
+    cv2.imwrite(str(root / 'unlabelled' / 'scan_0001.jpg'), half,
+                [cv2.IMWRITE_JPEG_QUALITY, 70])
+    ds = UltrasoundUnlabelledDataset(data_root=str(root), data_prefix='unlabelled',
+                                     exclude=['images/test'])
+    assert ds.stats['excluded_by_content'] == 1 and ds.stats['samples'] == 4
+    assert not any('scan_0001' in ds.get_data_info(i)['img_path'] for i in range(len(ds)))
