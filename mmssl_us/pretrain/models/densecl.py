@@ -114,4 +114,20 @@ class UltrasoundDenseCL(NegativeQueueMixin, DenseCL):
             raise ValueError('UltrasoundDenseCL needs two views per image (MultiView with '
                              f'num_views=2), got {type(inputs).__name__} of '
                              f'{len(inputs) if isinstance(inputs, list) else "?"}')
+        if self.training:
+            self._check_bn_values(inputs[0])
         return super().loss(inputs, data_samples, **kwargs)
+
+    def _check_bn_values(self, view: torch.Tensor) -> None:
+        """Say in words when the last stage's BN would see one value per channel (torch's
+        "Expected more than 1 value per channel when training")."""
+        splits = 1
+        for m in self.backbone.modules():
+            splits = max(splits, int(getattr(m, 'num_splits', 1)))
+        n, _, h, w = view.shape
+        cells = (n // splits) * max(1, -(-h // 32)) * max(1, -(-w // 32))
+        if cells < 2:
+            raise ValueError(
+                f'views of {h}x{w} px at batch {n} (BN in {splits} group(s)) leave the last '
+                'ResNet stage one value per channel to normalise: use views of at least 64 px '
+                f'or a batch of at least {2 * splits}')

@@ -96,3 +96,16 @@ def test_moco_auto_queue(build_model):
     model.resize_queues(12)
     out = model.loss(_views(), None)
     assert torch.isfinite(out['loss']) and int(model.queue_ptr) == 4
+
+
+def test_views_too_small_for_the_batch_are_named(build_model):
+    """Issue 10: batch 2 with 32 px views and split BN ended in torch's 'Expected more than 1
+    value per channel when training'."""
+    model = build_model(backbone=dict(type='ResNetV1c', depth=18, in_channels=3,
+                                      out_indices=(3, ),
+                                      norm_cfg=dict(type='SplitBatchNorm2d', num_splits=2)))
+    model.train()
+    with pytest.raises(ValueError, match=r'views of 32x32 px at batch 2 .*2 group.*at least 64'):
+        model.loss(_views(n=2, size=32), None)
+    out = model.loss(_views(n=2, size=64), None)  # 2x2 cells per group: fine
+    assert torch.isfinite(out['loss_single'])
