@@ -223,8 +223,14 @@ def check_epoch_not_empty(runner) -> None:
 
 def run_train(argv: Optional[List[str]] = None):
     """Entry point of tools/train.py; returns the trained model."""
-    cfg = build_train_cfg(argv)
+    return train_from_cfg(build_train_cfg(argv))
+
+
+def train_from_cfg(cfg):
+    """Check what would otherwise fail late or in silence, then train ``cfg``."""
     partial = cfg.pop('_partial_load', False)
+    if 'launcher' not in cfg:  # a Config built in code rather than by the argument parser
+        cfg.launcher = 'none'
     import torch
     if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and not torch.cuda.is_available():
         raise ValueError('--amp (AmpOptimWrapper) needs a CUDA GPU and this machine has none: '
@@ -236,7 +242,17 @@ def run_train(argv: Optional[List[str]] = None):
     if cfg.get('load_from') and not cfg.get('resume') and not partial:
         check_checkpoint_fits(runner.model, cfg.load_from)
     check_epoch_not_empty(runner)
-    return runner.train()
+    try:
+        return runner.train()
+    except (ValueError, RuntimeError) as exc:
+        text = str(exc)
+        if cfg.get('resume') and ('parameter group' in text or 'size mismatch' in text):
+            raise ValueError(
+                f'cannot resume in {cfg.work_dir}: its checkpoint was written by a model of '
+                f'another shape than this config builds ({text.splitlines()[0]}). Did the depth '
+                'or another model setting change? Resume with the config that wrote it, or '
+                'train into a new --work-dir') from None
+        raise
 
 
 def _jsonable(value):

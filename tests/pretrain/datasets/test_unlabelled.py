@@ -51,9 +51,11 @@ def pool(tmp_path, media):
 
 
 def test_folder_and_video_frames_with_exclusion(pool, log):
-    ds = UltrasoundUnlabelledDataset(data_root=str(pool), data_prefix='unlabelled',
-                                     exclude=['images/test'], frame_step=3,
-                                     pipeline=[dict(type='LoadUltrasoundFrame', channels=1)])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # whatever scope a test left
+        ds = UltrasoundUnlabelledDataset(data_root=str(pool), data_prefix='unlabelled',
+                                         exclude=['images/test'], frame_step=3,
+                                         pipeline=[dict(type='LoadUltrasoundFrame',
+                                                        channels=1)])
     assert ds.stats == dict(images_found=5, videos_found=2, excluded_by_stem=1,
                             excluded_by_md5=1, excluded_by_content=0, videos_excluded=1,
                             video_frames=4, samples=7)
