@@ -21,10 +21,6 @@ def _ms(s: Optional[Summary], digits: int = 2) -> str:
     return f'{s.mean:.{digits}f}{sd} ({s.n})'
 
 
-def _p(p: Optional[float]) -> str:
-    return '-' if p is None else f'{p:.3g}'
-
-
 def _grid(title: str, cells: List[Summary], inits: List[str], fracs: List[float],
           digits: int = 2) -> List[str]:
     at = {(c.init, c.fraction): c for c in cells}

@@ -25,12 +25,13 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from mmssl_us.data.media import IMAGE_SUFFIXES, read_image
 from mmssl_us.fileio import atomic_write
 from mmssl_us.validate import check_int
 
-__all__ = ['DenseProbeHook', 'probe_miou', 'fit_linear_probe']
+from ..datasets.loading import to_grey_uint8
 
-_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+__all__ = ['DenseProbeHook', 'probe_miou', 'fit_linear_probe']
 
 
 def probe_miou(pred: np.ndarray, label: np.ndarray, num_classes: int,
@@ -128,7 +129,7 @@ class DenseProbeHook(Hook):
         img_dir = osp.join(self.data_root, 'images', split)
         mask_dir = osp.join(self.data_root, 'masks', split)
         imgs = sorted(p for p in glob.glob(osp.join(img_dir, '*'))
-                      if p.lower().endswith(_SUFFIXES))
+                      if p.lower().endswith(IMAGE_SUFFIXES))
         if not imgs:
             raise FileNotFoundError(f'DenseProbeHook: no images in {img_dir}')
         if split == self.splits[0] and self.fraction < 1:
@@ -147,10 +148,9 @@ class DenseProbeHook(Hook):
     def _load(self, split: str) -> Tuple[torch.Tensor, torch.Tensor]:
         imgs, labels = [], []
         for img_path, mask_path in self._pairs(split):
-            img = cv2.imread(img_path, cv2.IMREAD_GRAYSCALE)
-            mask = cv2.imread(mask_path, cv2.IMREAD_UNCHANGED)
-            if img is None or mask is None:
-                raise ValueError(f'DenseProbeHook: cannot read {img_path if img is None else mask_path}')
+            # the pretraining's own reading: grey, 10-16-bit frames at their real bit depth
+            img = to_grey_uint8(read_image(img_path), img_path)
+            mask = read_image(mask_path)
             if mask.ndim == 3:
                 mask = mask[..., 0]
             if mask.max() >= self.num_classes and mask.max() != 255:

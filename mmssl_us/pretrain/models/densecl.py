@@ -121,9 +121,11 @@ class UltrasoundDenseCL(NegativeQueueMixin, DenseCL):
     def _check_bn_values(self, view: torch.Tensor) -> None:
         """Say in words when the last stage's BN would see one value per channel (torch's
         "Expected more than 1 value per channel when training")."""
-        splits = 1
-        for m in self.backbone.modules():
-            splits = max(splits, int(getattr(m, 'num_splits', 1)))
+        splits = getattr(self, '_bn_groups', None)
+        if splits is None:  # a property of the built backbone: looked up on the first step
+            splits = max([1] + [int(getattr(m, 'num_splits', 1))
+                                for m in self.backbone.modules()])
+            self._bn_groups = splits
         n, _, h, w = view.shape
         cells = (n // splits) * max(1, -(-h // 32)) * max(1, -(-w // 32))
         if cells < 2:
