@@ -19,7 +19,7 @@ import stat
 import tempfile
 from typing import IO, Any, Iterator, Union
 
-__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open',
+__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open', 'link_or_copy',
            'clean_stale_temporaries']
 
 _TMP_SUFFIX = '.tmp'
@@ -111,6 +111,31 @@ def atomic_copy(src: str, dst: str) -> None:
     """
     with open(src, 'rb') as fin, atomic_open(dst) as fout:
         shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def link_or_copy(src: str, dst: str) -> bool:
+    """Place ``src`` at ``dst`` as a hard link, or an atomic copy where links are impossible.
+
+    A file of the same size already at ``dst`` is kept (placing twice does nothing); another
+    file of that name is replaced. Either way ``dst`` appears whole or not at all.
+
+    Args:
+        src (str): An existing file.
+        dst (str): Where it goes (folders are created).
+
+    Returns:
+        bool: True if ``dst`` was written, False if it was already there.
+    """
+    if osp.isfile(dst) and osp.getsize(dst) == osp.getsize(src):
+        return False
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    if osp.lexists(dst):
+        os.unlink(dst)
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        atomic_copy(src, dst)
+    return True
 
 
 def _alive(pid: int) -> bool:

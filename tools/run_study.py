@@ -1,4 +1,5 @@
 """Run (or resume) a label-efficiency study: python tools/run_study.py STUDY_CONFIG [--work-dir D]
+[--cfg-options study.data_root=DIR "study.classes=['background','nerve']" ...]
 
 Pretrains once (or reuses a checkpoint), fine-tunes every label fraction x initialisation x seed,
 evaluates each on the fixed test split and writes results.csv, results.md and the plots.
@@ -10,6 +11,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
+from mmengine.config import DictAction  # noqa: E402
+
 from mmssl_us.study.runner import run_study  # noqa: E402
 
 
@@ -17,8 +20,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='study config (configs/study/*.py)')
     parser.add_argument('--work-dir', help='default: work_dirs/study/<config name>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. study.data_root=DIR '
+                        '"study.classes=[\'background\',\'nerve\']" study.seeds=[0,1]')
     args = parser.parse_args()
-    run_study(args.config, args.work_dir)
+    run_study(args.config, args.work_dir, cfg_options=args.cfg_options)
 
 
 if __name__ == '__main__':

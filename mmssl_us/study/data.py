@@ -9,13 +9,18 @@ missing, and assemble the pretraining pool.
                  seed=0, val=0.1, test=0.2)
     pool=dict(splits=['train'], extra=[...])  # <data_root>/unlabelled from the training images
                                               # (never val/test) and extra unlabelled folders
+    folder=dict(val=0.15, seed=0,             # data_root is the user's own folder of images and
+                mask_suffix='.png')           # masks: the study runs on a linked view of it in
+                                              # <work_dir>/data (mmssl_us.data.layout), val
+    classes=['background', ...]               # carved by patient when absent; the classes set
+                                              # the fine-tuning datasets and heads
 """
 from __future__ import annotations
 
 import os.path as osp
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
-__all__ = ['ensure_data', 'CONVERTERS']
+__all__ = ['ensure_data', 'check_folder_study', 'CONVERTERS']
 
 #: dataset name -> (module, function) of a converter in mmssl_us.data.converters
 CONVERTERS = {'hc18': 'convert_hc18', 'camus': 'convert_camus', 'echonet': 'convert_echonet'}
@@ -37,10 +42,43 @@ def _convert(root: str, spec: Dict, log: Callable[[str], None]) -> None:
     log(f'[study] data: {summary.get("written", summary)}')
 
 
-def ensure_data(study: Dict, log: Callable[[str], None] = print) -> None:
-    """Generate, convert and pool the study's data as its config asks (see module docs)."""
+def check_folder_study(study: Dict) -> None:
+    """A folder study names its data folder and its classes (checked before any work)."""
+    if not study.get('data_root'):
+        raise ValueError('study.data_root is not set: pass your data folder, e.g. '
+                         '--cfg-options study.data_root=/path/to/data')
+    classes = study.get('classes')
+    if study.get('folder') is not None:
+        if (not isinstance(classes, (list, tuple)) or len(classes) < 2
+                or not all(isinstance(c, str) and c for c in classes)):
+            raise ValueError('study.classes must list at least two class names, background '
+                             'first (label i is classes[i]), e.g. --cfg-options '
+                             '"study.classes=[\'background\',\'nerve\',\'vessel\']"; got '
+                             f'{classes!r}')
+        if len(set(classes)) != len(classes):
+            raise ValueError(f'study.classes has repeated names: {list(classes)}')
+
+
+def ensure_data(study: Dict, log: Callable[[str], None] = print,
+                work_dir: Optional[str] = None) -> Dict:
+    """Generate, convert, lay out and pool the study's data as its config asks (module docs).
+
+    Returns:
+        dict: What the later steps need: ``data_root`` (the user's folder, or for a folder
+        study its view in ``<work_dir>/data``) and, for a folder study, ``img_suffix``.
+    """
+    check_folder_study(study)
     root = study['data_root']
-    if study.get('synthetic') is not None:
+    out: Dict = dict(data_root=root)
+    if study.get('folder') is not None:
+        if work_dir is None:
+            raise ValueError('a folder study needs its work dir (the data view is made there)')
+        from mmssl_us.data.layout import prepare_folder
+        view = osp.join(work_dir, 'data')
+        record = prepare_folder(root, view, log=log, **dict(study['folder']))
+        out.update(data_root=view, img_suffix=record['img_suffix'])
+        root = view
+    elif study.get('synthetic') is not None:
         from mmssl_us.synthetic.cli import main as generate
         args = ['--out', root]
         for k, v in study['synthetic'].items():
@@ -61,4 +99,5 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print) -> None:
         counts = build_pool(root, splits=pool.get('splits', ('train',)),
                             extra=pool.get('extra', ()), folder=pool.get('folder', 'unlabelled'))
         log(f'[study] pretraining pool {osp.join(root, pool.get("folder", "unlabelled"))}: '
-            + ', '.join(f'{n} images from {s}' for s, n in counts.items()))
+            + (', '.join(f'{n} images from {s}' for s, n in counts.items()) or 'nothing added'))
+    return out

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 
 from mmengine.hooks import Hook
 
-__all__ = ['RunKey', 'CurveHook', 'finetune_options', 'finetune_once']
+__all__ = ['RunKey', 'CurveHook', 'finetune_options', 'class_options', 'finetune_once']
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,38 @@ class CurveHook(Hook):
 
 def finetune_options(cfg, spec: Dict, data_root: str) -> Dict:
     """The fine-tuning config's overrides common to every run: the study's shrink settings
-    (mmssl_us.seg.config_utils.seg_cfg_options), its cfg_options, and the data root."""
+    (mmssl_us.seg.config_utils.seg_cfg_options), a folder study's classes
+    (:func:`class_options`), its cfg_options, and the data root."""
     from mmssl_us.seg.config_utils import seg_cfg_options
     options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
+    if spec.get('classes'):
+        options.update(class_options(cfg, spec['classes'], spec.get('img_suffix')))
     options.update(spec.get('cfg_options') or {})
     options['data_root'] = data_root
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options[f'{loader}.dataset.data_root'] = data_root
+    return options
+
+
+def class_options(cfg, classes, img_suffix: Optional[str] = None) -> Dict:
+    """Overrides that make a segmentation config learn ``classes`` (a folder study's): the
+    datasets' ``metainfo`` (and image suffix), the decode and auxiliary heads' widths."""
+    classes = tuple(classes)
+    options: Dict = {}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(loader) is None:
+            continue
+        options[f'{loader}.dataset.metainfo'] = dict(classes=classes)
+        if img_suffix:
+            options[f'{loader}.dataset.img_suffix'] = img_suffix
+    heads = cfg.model.get('auxiliary_head')
+    heads = heads if isinstance(heads, list) else [heads] if heads else []
+    options['model.decode_head.num_classes'] = len(classes)
+    if isinstance(cfg.model.get('auxiliary_head'), list):
+        for i in range(len(heads)):
+            options[f'model.auxiliary_head.{i}.num_classes'] = len(classes)
+    elif heads:
+        options['model.auxiliary_head.num_classes'] = len(classes)
     return options
 
 

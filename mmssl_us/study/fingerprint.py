@@ -22,8 +22,8 @@ __all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FING
 
 FINGERPRINT_FILE = 'study_fingerprint.json'
 #: study keys that change what a finished run computed
-KEYS = ('data_root', 'synthetic', 'convert', 'pool', 'pretrain', 'extra_inits', 'finetune',
-        'same_start')
+KEYS = ('data_root', 'synthetic', 'convert', 'folder', 'classes', 'pool', 'pretrain',
+        'extra_inits', 'finetune', 'same_start')
 
 
 def study_fingerprint(study: Dict[str, Any]) -> Dict[str, Any]:
@@ -64,6 +64,8 @@ def check_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
         return
     a, b = _flat(old), _flat(new)
     diff: List[str] = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    if not diff:  # only keys added since, unset (None) in both
+        return
     shown = '; '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:8])
     raise ValueError(f'{work_dir} holds runs of a study with other settings ({len(diff)} '
                      f'differ: {shown}). Resuming would mix them in one report: give this '

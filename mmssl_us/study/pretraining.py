@@ -64,6 +64,9 @@ def pretrain_config(name: str, spec: Dict, study: Dict, study_dir: str) -> str:
     hooks.append(dict(type='SaveStartWeightsHook', filename=_START_FILE))
     probe = spec.get('probe', study.get('probe'))
     if probe:
+        probe = dict(probe)
+        if study.get('classes'):
+            probe.setdefault('num_classes', len(study['classes']))
         hooks.append(dict(type='DenseProbeHook', data_root=study['data_root'], **probe))
     cfg.custom_hooks = hooks
     path = osp.join(study_dir, 'pretrain', f'{name}_config.py')

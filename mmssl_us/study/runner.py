@@ -44,8 +44,8 @@ from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
 
-__all__ = ['RunKey', 'plan_runs', 'run_study', 'format_duration', 'Progress', 'ensure_data',
-           'pretrain', 'check_inits']
+__all__ = ['RunKey', 'plan_runs', 'run_study', 'load_study_cfg', 'format_duration', 'Progress',
+           'ensure_data', 'pretrain', 'check_inits', 'STUDY_KEYS']
 
 
 def plan_runs(inits: Sequence[str], fractions: Sequence[float],
@@ -128,15 +128,48 @@ def _with_start_arms(inits: Sequence[str], pretrainings: Dict[str, Pretrained],
     return out
 
 
-def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
-              log: Callable[[str], None] = print,
-              finetune_fn: Callable = finetune_once,
-              pretrain_fn: Callable = pretrain) -> str:
-    """Run (or resume) the study described by ``study_cfg_path``; return the results folder."""
+def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
+    """The study config with ``cfg_options`` merged (``study.data_root=...``); unknown top-level
+    keys and unknown ``study.*`` keys are refused with a did-you-mean."""
     from mmengine.config import Config
+
+    from mmssl_us.launch import check_cfg_options
+    if not osp.isfile(study_cfg_path):
+        raise FileNotFoundError(f'study config not found: {study_cfg_path}')
     cfg = Config.fromfile(study_cfg_path)
     if 'study' not in cfg:
         raise ValueError(f'{study_cfg_path} has no `study` dict')
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        for key in cfg_options:
+            parts = key.split('.')
+            if parts[0] == 'study' and len(parts) > 1 and parts[1] not in STUDY_KEYS:
+                import difflib
+                close = difflib.get_close_matches(parts[1], sorted(STUDY_KEYS), n=1)
+                raise ValueError(f'--cfg-options: {key!r}: a study has no key {parts[1]!r}' +
+                                 (f' (did you mean {close[0]!r}?)' if close else ''))
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+#: the keys a ``study`` dict may hold (see the module docs and :mod:`.data`)
+STUDY_KEYS = frozenset({
+    'data_root', 'synthetic', 'convert', 'folder', 'classes', 'pool', 'pretrain', 'probe',
+    'extra_inits', 'finetune', 'inits', 'fractions', 'seeds', 'baseline', 'same_start', 'tsne',
+    'leakage'})
+
+
+def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
+              log: Callable[[str], None] = print,
+              finetune_fn: Callable = finetune_once,
+              pretrain_fn: Callable = pretrain,
+              cfg_options: Optional[Dict] = None) -> str:
+    """Run (or resume) the study described by ``study_cfg_path``; return the results folder.
+
+    ``cfg_options`` (``--cfg-options`` of tools/run_study.py) override config keys, e.g.
+    ``{'study.data_root': 'my_data', 'study.classes': ['background', 'nerve']}``.
+    """
+    cfg = load_study_cfg(study_cfg_path, cfg_options)
     study = copy.deepcopy(cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study)
     work_dir = work_dir or osp.join('work_dirs', 'study',
                                     osp.splitext(osp.basename(study_cfg_path))[0])
@@ -153,7 +186,15 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
     cfg.dump(osp.join(work_dir, 'study_config.py'))
     check_inits(study)  # before any work: a typo must not wait for the pretraining
     plan_runs(study['inits'], study['fractions'], study['seeds'])
-    ensure_data(study, log)
+    data = ensure_data(study, log, work_dir)
+    settings = study  # what the fingerprint records: the user's settings
+    # what the steps below run on: for a folder study, its view in the work dir and the
+    # fine-tuning datasets and heads set from the classes (the fingerprint keeps the user's
+    # settings, above)
+    study = dict(study, data_root=data['data_root'])
+    if study.get('classes'):
+        study['finetune'] = dict(study['finetune'], classes=list(study['classes']),
+                                 img_suffix=data.get('img_suffix'))
 
     backbones: Dict[str, Optional[str]] = {}
     pretrainings: Dict[str, Pretrained] = {}
@@ -171,7 +212,7 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
             if not osp.isfile(backbones[init]):
                 raise FileNotFoundError(f'backbone checkpoint of {init!r} not found: '
                                         f'{backbones[init]}')
-    record_fingerprint(work_dir, study)  # from here on, finished work depends on the settings
+    record_fingerprint(work_dir, settings)  # from here on, finished work depends on the settings
     inits = _with_start_arms(study['inits'], pretrainings, study.get('same_start', True))
     keys = plan_runs(inits, study['fractions'], study['seeds'])
 

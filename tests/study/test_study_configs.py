@@ -19,6 +19,10 @@ STUDIES = sorted(glob.glob(osp.join(ROOT, 'configs', 'study', '*.py')))
 def test_study_config_is_valid(path, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # study configs name their configs relative to the checkout
     study = Config.fromfile(path).study.to_dict()
+    if study.get('folder') is not None:  # the folder study names its data on the command line
+        assert study['data_root'] is None and study['classes'] is None
+        study.update(data_root='some/view', classes=['background', 'a', 'b'])
+        study['finetune'] = dict(study['finetune'], classes=study['classes'])
     check_inits(study)
     assert plan_runs(study['inits'], study['fractions'], study['seeds'])
     for name, spec in study.get('pretrain', {}).items():
@@ -33,3 +37,6 @@ def test_study_config_is_valid(path, tmp_path, monkeypatch):
     ft = Config.fromfile(study['finetune']['config'])
     ft.merge_from_dict(finetune_options(ft, study['finetune'], study['data_root']))
     assert ft.train_dataloader.dataset.data_root == study['data_root']
+    if study.get('classes'):
+        assert ft.model.decode_head.num_classes == len(study['classes'])
+        assert list(ft.val_dataloader.dataset.metainfo['classes']) == study['classes']

@@ -1,0 +1,147 @@
+"""prepare_folder: the study's linked view of a user's folder, val carved by patient."""
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmssl_us.data.layout import LAYOUT_FILE, prepare_folder
+
+
+def _write(root, split, name, size=(40, 48), colour=False, mask_name=None, value=1):
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    img = rng.integers(0, 255, size=size + ((3, ) if colour else ()), dtype=np.uint8)
+    mask = np.zeros(size, np.uint8)
+    mask[5:15, 5:20] = value
+    os.makedirs(osp.join(root, 'images', split, osp.dirname(name)), exist_ok=True)
+    os.makedirs(osp.join(root, 'masks', split, osp.dirname(name)), exist_ok=True)
+    cv2.imwrite(osp.join(root, 'images', split, name), img)
+    stem = osp.splitext(name)[0]
+    cv2.imwrite(osp.join(root, 'masks', split, mask_name or stem + '.png'), mask)
+
+
+def make_folder(root, train_patients=8, frames=3, test_patients=2, suffix='.png'):
+    for p in range(train_patients):
+        for f in range(frames):
+            _write(root, 'train', f'P{p}_{f}{suffix}', colour=(p % 2 == 1))
+    for p in range(test_patients):
+        _write(root, 'test', f'T{p}_0{suffix}')
+    return root
+
+
+def _snapshot(root):
+    return sorted((osp.relpath(osp.join(d, f), root), os.stat(osp.join(d, f)).st_mtime_ns)
+                  for d, _, fs in os.walk(root) for f in fs)
+
+
+def test_val_carved_by_patient_and_source_untouched(tmp_path):
+    src = make_folder(str(tmp_path / 'src'))
+    before = _snapshot(src)
+    rec = prepare_folder(src, str(tmp_path / 'view'), val=0.25, seed=0, log=None)
+    assert _snapshot(src) == before  # nothing written into the user's folder
+    assert rec['val_carved'] and rec['img_suffix'] == '.png'
+    assert rec['patients'] == dict(train=6, val=2, test=2)
+    assert rec['counts'] == dict(train=18, val=6, test=2)
+    view = tmp_path / 'view'
+    train = {n.split('_')[0] for n in os.listdir(view / 'images' / 'train')}
+    val = {n.split('_')[0] for n in os.listdir(view / 'images' / 'val')}
+    assert not train & val and len(val) == 2 and sorted(val) == rec['val_patients']
+    for split in ('train', 'val', 'test'):  # every image has its mask, same stem
+        imgs = sorted(os.listdir(view / 'images' / split))
+        assert imgs == sorted(os.listdir(view / 'masks' / split))
+    # seeded: another seed, another carving; the same seed, the same one
+    other = prepare_folder(src, str(tmp_path / 'view2'), val=0.25, seed=3, log=None)
+    again = prepare_folder(src, str(tmp_path / 'view3'), val=0.25, seed=0, log=None)
+    assert again['val_patients'] == rec['val_patients']
+    assert other['val_patients'] != rec['val_patients']
+
+
+def test_reused_on_resume_and_changed_source_refused(tmp_path):
+    src = make_folder(str(tmp_path / 'src'))
+    view = str(tmp_path / 'view')
+    rec = prepare_folder(src, view, log=None)
+    mtime = os.stat(osp.join(view, LAYOUT_FILE)).st_mtime_ns
+    assert prepare_folder(src, view, log=None) == rec
+    assert os.stat(osp.join(view, LAYOUT_FILE)).st_mtime_ns == mtime  # reused, not rewritten
+    with pytest.raises(ValueError, match='changed: seed'):
+        prepare_folder(src, view, seed=5, log=None)
+    _write(src, 'train', 'P9_0.png')
+    with pytest.raises(ValueError, match='changed: .*digest'):
+        prepare_folder(src, view, log=None)
+
+
+def test_own_val_kept_and_unlabelled_linked(tmp_path):
+    src = make_folder(str(tmp_path / 'src'))
+    _write(src, 'val', 'V0_0.png')
+    os.makedirs(osp.join(src, 'unlabelled', 'clips'))
+    cv2.imwrite(osp.join(src, 'unlabelled', 'clips', 'U1_0.png'), np.zeros((8, 8), np.uint8))
+    rec = prepare_folder(src, str(tmp_path / 'view'), log=None)
+    assert not rec['val_carved'] and rec['counts']['val'] == 1
+    assert rec['unlabelled'] == osp.join(osp.abspath(src), 'unlabelled')
+    from mmssl_us.data.media import scan_media
+    images, _ = scan_media(str(tmp_path / 'view' / 'unlabelled'))
+    assert [osp.basename(p) for p in images] == ['U1_0.png']
+
+
+def test_sub_folders_and_mask_suffix(tmp_path):
+    src = str(tmp_path / 'src')
+    for p in ('a', 'b', 'c', 'd'):
+        _write(src, 'train', f'{p}/0.jpg', mask_name=f'{p}/0_mask.png')
+    _write(src, 'test', 'e/0.jpg', mask_name='e/0_mask.png')
+    rec = prepare_folder(src, str(tmp_path / 'view'), val=0.25, mask_suffix='_mask.png',
+                         log=None)
+    assert rec['img_suffix'] == '.jpg' and rec['patients']['val'] == 1
+    names = os.listdir(tmp_path / 'view' / 'images' / 'test')
+    assert names == ['e__0.jpg']  # the sub-folder (a patient) is kept in front of the name
+    assert os.listdir(tmp_path / 'view' / 'masks' / 'test') == ['e__0.png']
+
+
+@pytest.mark.parametrize('case,match', [
+    ('no_mask', 'have no mask'),
+    ('mixed', 'several suffixes'),
+    ('shared', 'in both train and test'),
+    ('one_patient', 'cannot be carved'),
+    ('no_test', 'images/test not found'),
+])
+def test_bad_folders_are_named(tmp_path, case, match):
+    src = str(tmp_path / 'src')
+    if case == 'one_patient':
+        _write(src, 'train', 'P0_0.png')
+        _write(src, 'train', 'P0_1.png')
+        _write(src, 'test', 'T0_0.png')
+    else:
+        make_folder(src)
+    if case == 'no_mask':
+        os.remove(osp.join(src, 'masks', 'train', 'P3_1.png'))
+    elif case == 'mixed':
+        _write(src, 'test', 'T7_0.jpg')
+    elif case == 'shared':
+        _write(src, 'test', 'P2_9.png')
+    elif case == 'no_test':
+        import shutil
+        shutil.rmtree(osp.join(src, 'images', 'test'))
+    with pytest.raises((ValueError, FileNotFoundError), match=match) as info:
+        prepare_folder(src, str(tmp_path / 'view'), log=None)
+    if case == 'no_mask':
+        assert 'P3_1.png' in str(info.value)
+    assert not osp.isfile(tmp_path / 'view' / LAYOUT_FILE)
+
+
+def test_bad_settings(tmp_path):
+    src = make_folder(str(tmp_path / 'src'))
+    with pytest.raises(ValueError, match='folder.val'):
+        prepare_folder(src, str(tmp_path / 'v'), val=1.5, log=None)
+    with pytest.raises(ValueError, match='inside the data folder'):
+        prepare_folder(src, osp.join(src, 'view'), log=None)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        prepare_folder(str(tmp_path / 'nope'), str(tmp_path / 'v'), log=None)
+
+
+def test_layout_record_is_json(tmp_path):
+    src = make_folder(str(tmp_path / 'src'))
+    prepare_folder(src, str(tmp_path / 'view'), log=None)
+    with open(tmp_path / 'view' / LAYOUT_FILE) as f:
+        rec = json.load(f)
+    assert rec['source'] == osp.abspath(src) and rec['val'] == 0.15
