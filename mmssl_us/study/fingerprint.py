@@ -12,13 +12,15 @@ leaves nothing to compare against).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os.path as osp
 from typing import Any, Dict, List
 
 from mmssl_us.fileio import atomic_write
 
-__all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FINGERPRINT_FILE']
+__all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FINGERPRINT_FILE',
+           'settings_digest', 'check_run_digests', 'differing_keys', 'check_record']
 
 FINGERPRINT_FILE = 'study_fingerprint.json'
 #: study keys that change what a finished run computed
@@ -39,6 +41,60 @@ def _flat(d: Any, prefix: str = '') -> Dict[str, Any]:
             out.update(_flat(v, f'{prefix}{k}.'))
         return out or {prefix[:-1]: {}}
     return {prefix[:-1]: d}
+
+
+def differing_keys(old: Any, new: Any) -> List[str]:
+    """``'key: old -> new'`` for every dotted key whose value differs (None = absent)."""
+    a, b = _flat(old), _flat(new)
+    return [f'{k}: {a.get(k)!r} -> {b.get(k)!r}'
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def settings_digest(study: Dict[str, Any]) -> str:
+    """A short digest of :func:`study_fingerprint`, stored with every finished run."""
+    text = json.dumps(study_fingerprint(study), sort_keys=True)
+    return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
+def check_run_digests(rows: List[Dict[str, Any]], digest: str, source: str) -> None:
+    """Stop when a finished run of ``results.csv`` was made with other settings.
+
+    Rows written before runs carried a digest (no ``settings`` value) are accepted; the study's
+    fingerprint file covers them.
+
+    Raises:
+        ValueError: naming the runs and both digests.
+    """
+    other = [r for r in rows if r.get('settings') and r['settings'] != digest]
+    if other:
+        names = ', '.join(f'{r["init"]}/frac{float(r["fraction"]):g}_seed{r["seed"]}'
+                          for r in other[:5])
+        raise ValueError(f'{len(other)} finished run(s) in {source} were made with other '
+                         f'settings ({other[0]["settings"]}, now {digest}), e.g. {names}: '
+                         'give this study a new work dir (--work-dir), or restore the old '
+                         'settings')
+
+
+def check_record(path: str, settings: Dict[str, Any], what: str) -> None:
+    """Write ``settings`` to ``path`` the first time; later, stop if they differ.
+
+    Used for a study's pretraining: its checkpoint is reused only under the settings that
+    made it.
+
+    Raises:
+        ValueError: naming ``what`` and up to 8 differing keys.
+    """
+    new = json.loads(json.dumps(settings, sort_keys=True, default=str))
+    if osp.isfile(path):
+        with open(path, encoding='utf-8') as f:
+            old = json.load(f)
+        diff = differing_keys(old, new)
+        if diff:
+            raise ValueError(f'{what} was made with other settings ({len(diff)} differ: '
+                             + '; '.join(diff[:8]) + f'; recorded in {path}): give the study '
+                             'a new work dir (--work-dir), or restore the old settings')
+        return
+    atomic_write(path, json.dumps(new, indent=1, sort_keys=True))
 
 
 def record_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
@@ -62,11 +118,10 @@ def check_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
         old = json.load(f)
     if old == new:
         return
-    a, b = _flat(old), _flat(new)
-    diff: List[str] = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    diff = differing_keys(old, new)
     if not diff:  # only keys added since, unset (None) in both
         return
-    shown = '; '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:8])
+    shown = '; '.join(diff[:8])
     raise ValueError(f'{work_dir} holds runs of a study with other settings ({len(diff)} '
                      f'differ: {shown}). Resuming would mix them in one report: give this '
                      'study a new work dir (--work-dir), or restore the old settings')

@@ -26,6 +26,8 @@ from mmssl_us.fileio import atomic_copy, atomic_write
 from mmssl_us.process import run_child
 from mmssl_us.transfer import convert_checkpoint, resolve_source
 
+from .fingerprint import check_record
+
 __all__ = ['Pretrained', 'pretrain', 'pretrain_config', 'START_SUFFIX']
 
 #: the same-start arm of pretraining ``name`` is called ``name + START_SUFFIX``
@@ -107,6 +109,13 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None] =
             raise ValueError(f'pretraining {name!r} needs the study dict (data root)')
         work_dir = osp.join(out_dir, name)
         ckpt = osp.join(work_dir, 'final.pth')
+        # a pretraining (finished or half-done) is reused only under the settings that made it
+        os.makedirs(work_dir, exist_ok=True)
+        check_record(osp.join(work_dir, 'settings.json'),
+                     dict(spec=spec, data_root=study['data_root'],
+                          probe=spec.get('probe', study.get('probe')),
+                          classes=study.get('classes')),
+                     f'the pretraining {name!r} in {work_dir}')
         if not osp.isfile(ckpt):
             config = pretrain_config(name, spec, study, study_dir)
             cmd = [sys.executable, '-m', 'mmssl_us.launch', 'train', config, '--work-dir',

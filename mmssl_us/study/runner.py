@@ -39,7 +39,8 @@ from mmssl_us.process import WorkDirLock
 
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
-from .fingerprint import check_fingerprint, record_fingerprint
+from .fingerprint import (check_fingerprint, check_run_digests, record_fingerprint,
+                          settings_digest)
 from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
@@ -218,6 +219,8 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
 
     results_csv = osp.join(work_dir, 'results.csv')
     rows = read_results(results_csv)
+    digest = settings_digest(settings)
+    check_run_digests(rows, digest, results_csv)
     done = {(r['init'], float(r['fraction']), int(r['seed'])) for r in rows
             if r.get('mIoU') is not None}  # a row without its metric is not a finished run
     if len(done) < len(rows):
@@ -236,6 +239,7 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
         t0 = time.time()
         row = finetune_fn(key, study['finetune'], backbones[key.init], run_dir,
                           study['data_root'])
+        row['settings'] = digest  # what produced this run (checked on every resume)
         append_row(results_csv, row)
         progress.end(time.time() - t0)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '

@@ -197,3 +197,42 @@ def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     # study_config.py still describes results.csv (the refused config was not written)
     assert 'max_iters' not in open(osp.join(work, 'study_config.py')).read()
     assert config_text  # the first run wrote it
+
+
+def test_each_run_carries_its_settings_and_a_foreign_run_is_refused(tmp_path):
+    """Issue 10, case 6, per run: a run made under other settings is named even where the
+    study's fingerprint file is gone (copied runs, a deleted file)."""
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    cfg = _study_config(tmp_path, data_root)
+    work = str(tmp_path / 'study')
+
+    def fake_finetune(key, spec, backbone, run_dir, data_root):
+        os.makedirs(run_dir)
+        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0,
+                    curve='[[10, 50.0]]', work_dir=run_dir)
+
+    run = dict(log=lambda s: None, finetune_fn=fake_finetune,
+               pretrain_fn=lambda *a: 'backbone.pth')
+    study_runner.run_study(cfg, work, **run)
+    rows = read_results(osp.join(work, 'results.csv'))
+    digests = {r['settings'] for r in rows}
+    assert len(digests) == 1 and next(iter(digests)).startswith('sha256:')
+    os.remove(osp.join(work, 'study_fingerprint.json'))
+    text = open(cfg).read()
+    with open(cfg, 'w') as f:
+        f.write(text.replace('finetune=dict(config="unused.py")',
+                             'finetune=dict(config="unused.py", shrink=dict(max_iters=9))'))
+    with pytest.raises(ValueError, match=r'12 finished run\(s\) .* other settings'):
+        study_runner.run_study(cfg, work, **run)
+
+
+def test_a_pretraining_is_reused_only_under_its_settings(tmp_path):
+    from mmssl_us.study.fingerprint import check_record
+    path = str(tmp_path / 'settings.json')
+    check_record(path, dict(spec=dict(shrink=dict(max_epochs=15)), data_root='d'), 'p')
+    check_record(path, dict(spec=dict(shrink=dict(max_epochs=15)), data_root='d'), 'p')
+    with pytest.raises(ValueError, match=r"pretraining 'densecl' .*spec.shrink.max_epochs: "
+                                         r"15 -> 100"):
+        check_record(path, dict(spec=dict(shrink=dict(max_epochs=100)), data_root='d'),
+                     "the pretraining 'densecl'")
