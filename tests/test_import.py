@@ -50,9 +50,13 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.data.media', HOSTS_AND_TORCH),
     ('mmssl_us.data.exclusion', HOSTS_AND_TORCH),
     ('mmssl_us.data.hc18_csv', HOSTS_AND_TORCH),
+    ('mmssl_us.data.leakage', HOSTS_AND_TORCH),
+    ('mmssl_us.data.pool', HOSTS_AND_TORCH),
+    ('mmssl_us.data.layout', HOSTS_AND_TORCH),
     ('mmssl_us.synthetic', HOSTS_AND_TORCH),  # numpy and cv2 only (docs/CONTRACTS.md)
     ('mmssl_us.transfer.keys', HOSTS),
-    ('mmssl_us.transfer', HOSTS),  # hosts only when a verification builds a backbone
+    ('mmssl_us.transfer', HOSTS | {'mmdet'}),  # hosts only when a verification builds one
+    ('mmssl_us.transfer.init', HOSTS | {'mmdet'}),  # VerifiedPretrained, for every host
     ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
 ])

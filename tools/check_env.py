@@ -1,7 +1,9 @@
 """Check that the mmssl_us stack is importable at the versions the README pins.
 
 Exit status 0 when complete; otherwise prints what is missing or wrong and exits 1.
-Used by tools/setup.sh to decide whether anything needs installing.
+Used by tools/setup.sh to decide whether anything needs installing. The optional packages
+(mmdet and what it imports, for configs/faster_rcnn) are reported but do not change the exit
+status unless ``--optional`` is given, with which only they are checked.
 """
 import argparse
 import importlib
@@ -28,13 +30,20 @@ EXPECTED = [
     ('mmssl_us', None, 'this plugin (pip install -e .)'),
 ]
 
+# optional: the detection transfer (configs/faster_rcnn); tools/setup.sh installs them and goes
+# on without them when that fails (tests that need mmdet skip)
+OPTIONAL = [
+    ('mmdet', '3.3.0', 'detection transfer (configs/faster_rcnn); accepts mmcv 2.1.0'),
+    ('pycocotools', None, 'imported by mmdet (COCO datasets, masks)'),
+    ('shapely', None, 'imported by mmdet (mask structures)'),
+    ('terminaltables', None, 'imported by mmdet (evaluation tables)'),
+]
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--quiet', action='store_true')
-    args = parser.parse_args()
+
+def _check(expected, quiet, label=''):
+    """Problems (str) of ``expected``; prints the ok ones unless ``quiet``."""
     problems = []
-    for name, version, why in EXPECTED:
+    for name, version, why in expected:
         try:
             mod = importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - report any import failure
@@ -43,8 +52,24 @@ def main() -> int:
         found = getattr(mod, '__version__', None)
         if version is not None and found != version:
             problems.append(f'{name}: found {found}, need {version} - {why}')
-        elif not args.quiet:
-            print(f'ok  {name} {found or ""}')
+        elif not quiet:
+            print(f'ok  {name} {found or ""}{label}')
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quiet', action='store_true')
+    parser.add_argument('--optional', action='store_true',
+                        help='check the optional packages only (exit 1 when one is missing)')
+    args = parser.parse_args()
+    if args.optional:
+        problems = _check(OPTIONAL, args.quiet, ' (optional)')
+        for p in problems:
+            if not args.quiet:
+                print('MISSING (optional) ' + p)
+        return 1 if problems else 0
+    problems = _check(EXPECTED, args.quiet)
     # the plugin must be this checkout's (pip install -e .), not another copy on the path
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
@@ -57,8 +82,10 @@ def main() -> int:
     for p in problems:
         if not args.quiet:
             print('MISSING ' + p)
+    if not args.quiet:
+        for p in _check(OPTIONAL, args.quiet, ' (optional)'):
+            print('missing (optional, not required) ' + p)
     return 1 if problems else 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -14,8 +14,9 @@ docs/CONTRACTS.md, made of hard links (copies where links are impossible)::
   name masks so). Files in sub-folders are named ``<sub>__<file>`` in the view, so a folder per
   patient keeps the patient in front of the first ``_``.
 * The patient of an image is its (view) file name up to the first ``_``
-  (:func:`mmssl_us.data.patients.patient_id`). Without ``val/``, a fraction ``val`` of the
-  training patients (seeded, :func:`mmssl_us.data.splits.split_patients`) becomes the val split.
+  (:func:`mmssl_us.data.splits.patient_id`; a name without one is its own patient). Without
+  ``val/``, a fraction ``val`` of the training patients (seeded,
+  :func:`mmssl_us.data.splits.split_patients`) becomes the val split.
 * The view's listing and settings are saved in ``<view>/layout.json``. A second call with the
   same source and settings reuses the view; one whose source files or settings changed stops
   and says what changed (the finished runs of a study were made on the old view).
@@ -30,13 +31,18 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..fileio import atomic_write, link_or_copy
 from ..validate import check_float, check_int
 from .media import IMAGE_SUFFIXES, scan_media
-from .patients import patient_id
+from .splits import patient_id as _patient_id
 from .splits import split_patients
 
 __all__ = ['prepare_folder', 'LAYOUT_FILE']
 
 LAYOUT_FILE = 'layout.json'
 _SPLITS = ('train', 'val', 'test')
+
+
+def patient_id(name: str) -> str:
+    """The patient of a view file name (the name itself when it carries no id)."""
+    return _patient_id(name) or name
 
 
 def _view_name(rel: str) -> str:

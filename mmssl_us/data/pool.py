@@ -6,6 +6,19 @@ their labels, plus any extra folders of unlabelled images named in its config. O
 training split is ever taken from the labelled data: validation and test images (and so their
 patients) never enter the pool. Files are hard-linked where the file system allows it and copied
 otherwise; existing files of the same size are kept, so building the pool twice does nothing.
+
+Patient ids of pool files. The pool dataset and the leakage check read a patient id from every
+pool file name by one rule (``patient_rule``, :func:`mmssl_us.data.splits.patient_id`) and leave
+out / report the files of val and test patients. With the default rule, ``'prefix'`` (the stem
+up to the first ``_``), a training image keeps its name and so its patient; an extra file
+``<extra>/<sub>/<file>`` becomes ``extra_<extra>/<sub>__<file>`` and its id is the prefix of
+that flattened name: the name of its first sub-folder (up to a ``_``), or of the file when it
+lies directly in the extra folder. That is right for a folder per patient (``P07/frame_3.png``
+-> ``P07``) and for files named by patient (``P07_clip2.mp4`` -> ``P07``). An extra folder of
+another dataset, whose names are not this dataset's patients, can collide by accident (its
+``001.png`` would count as the test patient ``001``): set ``patient_rule='none'`` on the pool
+dataset (and ``--patient-rule none`` for the leakage check) when the pool's names carry no
+patient of the labelled data; exclusion by name, md5 and content still applies.
 """
 import os
 import os.path as osp

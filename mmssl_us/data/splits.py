@@ -11,17 +11,71 @@ on. One implementation serves the dataset converters (CAMUS, HC18) and the synth
 - *how many*: the counts follow the fractions by largest remainder (:func:`split_counts`).
 - *where*: the lowest-ranked patients go to test, the next to val, the rest to train, so the
   test patients stay the same when only the val fraction changes.
+
+The patient id of a file (:func:`patient_id`) is read from its name by one rule, used by the
+segmentation datasets, the split-overlap check, the pretraining-pool exclusion and the leakage
+report: by default the file stem up to the first ``_`` (``P07_0003.png``, ``P07_clip2.mp4`` and
+``P07.avi`` all belong to ``P07``; HC18's ``010_HC`` and ``010_2HC`` to ``010``).
 """
 import hashlib
 import math
 import operator
-from typing import Dict, List, Sequence
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
-__all__ = ['SPLITS', 'SPLIT_SALT', 'patient_rank', 'split_counts', 'patient_splits',
-           'split_patients']
+__all__ = ['SPLITS', 'SPLIT_SALT', 'PATIENT_RULES', 'patient_id', 'check_patient_rule',
+           'patient_rank', 'split_counts', 'patient_splits', 'split_patients']
 
 SPLITS = ('train', 'val', 'test')
 SPLIT_SALT = 'split:'
+
+#: How a file name carries its patient: 'prefix' (the stem up to the first ``_``, the
+#: documented rule), 'stem' (the whole stem is the id) or 'none' (the name carries no patient).
+PATIENT_RULES = ('prefix', 'stem', 'none')
+PatientRule = Union[str, Callable[[str], Optional[str]]]
+
+
+def check_patient_rule(rule: PatientRule) -> PatientRule:
+    """Return ``rule`` if it is one of :data:`PATIENT_RULES` or a callable, else raise.
+
+    Args:
+        rule (str | Callable[[str], str | None]): A rule name, or a function of a file path
+            that returns the patient id (None for none).
+
+    Raises:
+        ValueError: an unknown rule name, naming the known ones.
+    """
+    if callable(rule) or rule in PATIENT_RULES:
+        return rule
+    raise ValueError(f'patient_rule must be one of {PATIENT_RULES} or a callable, got {rule!r}')
+
+
+def patient_id(path: str, rule: PatientRule = 'prefix') -> Optional[str]:
+    """Patient id of a file, read from its name.
+
+    Args:
+        path (str): A file path or name; only the file name without its suffix (the stem)
+            is read.
+        rule (str | Callable[[str], str | None]): ``'prefix'``: the stem up to the first
+            ``_`` (the whole stem when it has none); ``'stem'``: the whole stem; ``'none'``:
+            no patient; a callable: called with ``path``. Defaults to 'prefix'.
+
+    Returns:
+        str | None: The id as written (not case-folded), or None when the name carries none
+        (rule 'none', or a stem starting with ``_``).
+
+    Raises:
+        ValueError: an unknown rule.
+    """
+    check_patient_rule(rule)
+    if callable(rule):
+        pid = rule(path)
+        return pid or None
+    if rule == 'none':
+        return None
+    stem = osp.splitext(osp.basename(path))[0]
+    pid = stem if rule == 'stem' else stem.split('_', 1)[0]
+    return pid or None
 
 
 def _check_seed(seed: int) -> int:

@@ -16,8 +16,13 @@ __all__ = ['pretrain_cfg_options', 'pretrain_options']
 
 #: stage-4 output channels of a ResNet per depth (the neck's input)
 _RESNET_CHANNELS = {18: 512, 34: 512, 50: 2048, 101: 2048, 152: 2048}
+#: output channels of each ResNet stage per depth (a decoder's inputs, one per out_index)
+_RESNET_STAGES = {d: tuple(w * (4 if d >= 50 else 1) for w in (64, 128, 256, 512))
+                  for d in _RESNET_CHANNELS}
 #: necks whose input (and, where tied to it, hidden) width follows the backbone
 _NECKS = ('DenseCLNeck', 'MoCoV2Neck', 'NonLinearNeck')
+#: decoders fed by several backbone stages: ``in_channels`` lists the widths of ``out_indices``
+_DECODERS = ('GenesisDecoder', )
 #: transforms whose ``scale`` is the size of a view
 _CROPS = ('RandomResizedCrop', 'SectorRandomResizedCrop', 'RandomResizedCropAndInterpolation')
 
@@ -77,9 +82,14 @@ def _neck_options(cfg, depth: int) -> Dict[str, Any]:
     if 'depth' not in model.get('backbone', {}):
         raise ValueError(f'backbone {_type_name(model.get("backbone"))} has no depth to set')
     neck = model.get('neck')
+    if _type_name(neck) in _DECODERS:
+        out_indices = model.backbone.get('out_indices', (3, ))
+        widths = [_RESNET_STAGES[depth][i] for i in out_indices]
+        return {'model.backbone.depth': depth, 'model.neck.in_channels': widths}
     if _type_name(neck) not in _NECKS:
-        raise ValueError(f'neck {_type_name(neck)} is not one of {", ".join(_NECKS)}: set its '
-                         'widths for the new depth with cfg_options')
+        raise ValueError(f'neck {_type_name(neck)} is not one of '
+                         f'{", ".join(_NECKS + _DECODERS)}: set its widths for the new depth '
+                         'with cfg_options')
     width = _RESNET_CHANNELS[depth]
     out: Dict[str, Any] = {'model.backbone.depth': depth, 'model.neck.in_channels': width}
     # mmpretrain's DenseCL / MoCo v2 / SimCLR necks have a hidden layer as wide as their input;
@@ -98,14 +108,15 @@ def pretrain_cfg_options(cfg, depth: Optional[int] = None, view_size: Optional[i
     Args:
         cfg (mmengine.Config): A loaded pretraining config.
         depth (int): ResNet depth (18, 34, 50, 101, 152), with the neck's input width (and its
-            hidden width where the config ties it to the input). Defaults to None.
+            hidden width where the config ties it to the input), or a decoder's input widths
+            (one per backbone ``out_indices``, e.g. Models Genesis). Defaults to None.
         view_size (int): Output size of every random-resized crop of the training pipeline,
             inside ``MultiView`` and ``RandomApply`` too. Defaults to None.
         batch_size (int): Training batch size per process. Defaults to None.
         max_epochs (int): Epochs; schedulers that ran to the old end now end here (a cosine's
             ``T_max`` with them). Defaults to None.
-        warmup_iters (int): Iterations of DenseCL's loss warm-up (``DenseCLHook.start_iters``).
-            Defaults to None.
+        warmup_iters (int): Iterations of DenseCL's loss warm-up (``DenseCLHook.start_iters``);
+            an error for a config without that hook (leave it out for them). Defaults to None.
         num_workers (int): Workers of the training loader (persistent when > 0).
             Defaults to None.
         seed (int): Training seed (``randomness.seed``). Defaults to None.
@@ -139,7 +150,8 @@ def pretrain_cfg_options(cfg, depth: Optional[int] = None, view_size: Optional[i
                  if _type_name(h) == 'DenseCLHook']
         if not hooks:
             raise ValueError('warmup_iters sets DenseCLHook.start_iters, but custom_hooks has '
-                             'no DenseCLHook (the loss warm-up of DenseCL configs)')
+                             'no DenseCLHook (the loss warm-up of DenseCL configs): leave '
+                             'warmup_iters out for this config')
         out.update({f'custom_hooks.{i}.start_iters': warmup_iters for i in hooks})
     if num_workers is not None:
         num_workers = check_int('num_workers', num_workers, low=0)

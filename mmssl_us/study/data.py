@@ -14,13 +14,15 @@ missing, and assemble the pretraining pool.
                                               # <work_dir>/data (mmssl_us.data.layout), val
     classes=['background', ...]               # carved by patient when absent; the classes set
                                               # the fine-tuning datasets and heads
+    leakage='stop'                            # the leakage report runs before any training:
+                                              # 'stop' on cross-split leakage, 'warn', 'off'
 """
 from __future__ import annotations
 
 import os.path as osp
 from typing import Callable, Dict, Optional
 
-__all__ = ['ensure_data', 'check_folder_study', 'CONVERTERS']
+__all__ = ['ensure_data', 'check_folder_study', 'check_data_leakage', 'CONVERTERS']
 
 #: dataset name -> (module, function) of a converter in mmssl_us.data.converters
 CONVERTERS = {'hc18': 'convert_hc18', 'camus': 'convert_camus', 'echonet': 'convert_echonet'}
@@ -100,4 +102,41 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
                             extra=pool.get('extra', ()), folder=pool.get('folder', 'unlabelled'))
         log(f'[study] pretraining pool {osp.join(root, pool.get("folder", "unlabelled"))}: '
             + (', '.join(f'{n} images from {s}' for s, n in counts.items()) or 'nothing added'))
+    check_data_leakage(root, study, work_dir, log)
     return out
+
+
+def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
+                       log: Callable[[str], None] = print) -> None:
+    """Run the leakage report (:func:`mmssl_us.data.leakage.find_leakage`) on the study's data
+    before any training; stop on cross-split leakage unless ``study.leakage == 'warn'``
+    (``'off'`` skips the check). The report goes to ``<work_dir>/leakage.json``."""
+    mode = study.get('leakage', 'stop')
+    if mode not in ('stop', 'warn', 'off'):
+        raise ValueError(f"study.leakage must be 'stop', 'warn' or 'off', got {mode!r}")
+    if mode == 'off':
+        log('[study] leakage check: off (study.leakage)')
+        return
+    splits = [s for s in ('train', 'val', 'test') if osp.isdir(osp.join(root, 'images', s))]
+    pool_name = (study.get('pool') or {}).get('folder', 'unlabelled')
+    pool = pool_name if osp.isdir(osp.join(root, pool_name)) else None
+    if len(splits) + (pool is not None) < 2:
+        log(f'[study] leakage check: skipped ({root} has fewer than two of images/train, '
+            f'images/val, images/test, {pool_name}/)')
+        return
+    import json
+
+    from mmssl_us.data.leakage import find_leakage
+    from mmssl_us.fileio import atomic_write
+    report = find_leakage(root, splits=splits, pool=pool)
+    if work_dir is not None:
+        atomic_write(osp.join(work_dir, 'leakage.json'), json.dumps(report.to_dict(), indent=1))
+    log(report.summary(max_files=3))
+    if report.cross_split:
+        if mode == 'warn':
+            log(f'[study] WARNING: {len(report.cross_split)} cross-split leakage finding(s) '
+                "above; going on because study.leakage='warn'")
+        else:
+            raise ValueError(f'{len(report.cross_split)} cross-split leakage finding(s) in '
+                             f'{root} (listed above; all in leakage.json): remove them, or set '
+                             "study.leakage='warn' to go on anyway")

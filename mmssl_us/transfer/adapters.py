@@ -7,9 +7,18 @@ output check, the pretraining side's) to verify the result. The converter and it
 pass an adapter's name, so a new family (say the encoder of a Models Genesis restorative model,
 prefix ``'encoder.'``) is one :func:`register_adapter` call away.
 
+The ResNet family has one adapter per host: ``'resnet'`` (mmseg: ``ResNetV1c`` / ``ResNet``,
+Sequential stem names), ``'resnet-mmdet'`` (``ResNet(deep_stem=True)`` / ``ResNet``, the same
+names; mmdet has no ResNetV1c and ResNetV1d's ``avg_down`` does not fit) and
+``'resnet-mmpretrain'`` (``ResNetV1c`` / ``ResNet``, the pretraining's own names);
+:func:`find_adapter` picks one by family and host (``--target``). Their ``fit`` refuses a
+requested host backbone the weights cannot fit exactly and names the one that fits.
+
 Host libraries are imported inside the ``build_*`` functions only, when a verification runs.
 """
 from dataclasses import dataclass
+import re
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
 from .keys import describe_resnet, mmpretrain_to_mmseg_resnet
@@ -17,7 +26,11 @@ from .keys import describe_resnet, mmpretrain_to_mmseg_resnet
 if TYPE_CHECKING:  # for annotations only
     from torch import nn
 
-__all__ = ['BackboneAdapter', 'ADAPTERS', 'register_adapter', 'get_adapter']
+__all__ = ['BackboneAdapter', 'ADAPTERS', 'register_adapter', 'get_adapter', 'find_adapter',
+           'HOSTS', 'parse_backbone_request']
+
+#: the hosts the ResNet family is converted for (``--target``)
+HOSTS = ('mmseg', 'mmdet', 'mmpretrain')
 
 StateDict = Mapping[str, Any]
 
@@ -42,6 +55,14 @@ class BackboneAdapter:
         title_keys (tuple[str]): Meta entries shown with the class name in messages.
             Defaults to ().
         input_hw (tuple[int, int]): Spatial size of the fixed test input. Defaults to (64, 64).
+        family (str): Backbone family shared by the adapters of one network for different
+            hosts (``--adapter resnet --target mmdet`` finds family 'resnet', host 'mmdet').
+            Defaults to '' (the name).
+        fit (Callable, optional): ``(facts, request) -> dict``: checks that the converted
+            weights fit the host backbone the user asked for (``request``, e.g.
+            ``'ResNet(deep_stem=False)'``, or None for "whatever fits") and returns meta
+            entries naming the fitting backbone; raises ValueError naming the setting that
+            fits instead. None accepts everything. Defaults to None.
     """
     name: str
     rename: Callable[[StateDict], Dict[str, Any]]
@@ -52,6 +73,12 @@ class BackboneAdapter:
     host: str = 'mmseg'
     title_keys: Tuple[str, ...] = ()
     input_hw: Tuple[int, int] = (64, 64)
+    family: str = ''
+    fit: Optional[Callable[[Mapping[str, Any], Optional[str]], Dict[str, Any]]] = None
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, 'family', self.name)
 
     def title(self, module: 'nn.Module', meta: Mapping[str, Any]) -> str:
         """``'mmseg ResNetV1c(depth=18)'``: the host, the class and the ``title_keys``."""
@@ -59,7 +86,7 @@ class BackboneAdapter:
         return f'{self.host} {type(module).__name__}({args})'
 
 
-#: name -> adapter; add to it with :func:`register_adapter`
+#: name -> adapter (families x hosts); add to it with :func:`register_adapter`
 ADAPTERS: Dict[str, BackboneAdapter] = {}
 
 
@@ -73,6 +100,15 @@ def register_adapter(adapter: BackboneAdapter, force: bool = False) -> BackboneA
     return adapter
 
 
+def find_adapter(family: str, host: str) -> BackboneAdapter:
+    """The adapter of backbone ``family`` for ``host``; the error lists the hosts there are."""
+    found = [a for a in ADAPTERS.values() if a.family == family and a.host == host]
+    if not found:
+        hosts = sorted(a.host for a in ADAPTERS.values() if a.family == family)
+        raise KeyError(f'no {family!r} backbone adapter for host {host!r}; hosts: {hosts}')
+    return found[0]
+
+
 def get_adapter(name: str) -> BackboneAdapter:
     """The registered adapter ``name``; the error lists the registered names."""
     try:
@@ -81,10 +117,102 @@ def get_adapter(name: str) -> BackboneAdapter:
         raise KeyError(f'no backbone adapter {name!r}; registered: {sorted(ADAPTERS)}') from None
 
 
+_REQUEST = re.compile(r'^\s*(\w+)\s*(?:\((.*)\))?\s*$')
+#: class -> (deep_stem, avg_down) as the hosts define them
+_RESNET_CLASSES = dict(ResNet=(False, False), ResNetV1c=(True, False), ResNetV1d=(True, True))
+#: the ResNet classes each host has
+_HOST_CLASSES = dict(mmseg=('ResNet', 'ResNetV1c', 'ResNetV1d'), mmdet=('ResNet', 'ResNetV1d'),
+                     mmpretrain=('ResNet', 'ResNetV1c', 'ResNetV1d'))
+
+
+def parse_backbone_request(text: str) -> Tuple[str, Dict[str, Any]]:
+    """``'ResNet(deep_stem=True, avg_down=False)'`` -> ``('ResNet', {'deep_stem': True, ...})``.
+
+    Values may be ``True``/``False`` or integers; anything else is refused.
+
+    Raises:
+        ValueError: the text is not ``Name`` or ``Name(key=value, ...)``.
+    """
+    m = _REQUEST.match(text or '')
+    if not m:
+        raise ValueError(f'backbone {text!r}: expected a class name, optionally with settings, '
+                         "e.g. 'ResNet' or 'ResNet(deep_stem=True)'")
+    kwargs: Dict[str, Any] = {}
+    for item in filter(None, (x.strip() for x in (m.group(2) or '').split(','))):
+        key, sep, value = (x.strip() for x in item.partition('='))
+        if not sep or not key.isidentifier():
+            raise ValueError(f'backbone {text!r}: {item!r} is not key=value')
+        if value in ('True', 'False'):
+            kwargs[key] = value == 'True'
+        elif re.fullmatch(r'-?\d+', value):
+            kwargs[key] = int(value)
+        else:
+            raise ValueError(f'backbone {text!r}: {key}={value} is neither True/False nor an '
+                             'integer')
+    return m.group(1), kwargs
+
+
+def _resnet_cfg(host: str, depth: int, deep_stem: bool) -> 'OrderedDict[str, Any]':
+    """The host backbone config that fits: type and the settings that differ from it."""
+    if not deep_stem:
+        return OrderedDict(type='ResNet', depth=depth)
+    if host == 'mmdet':  # mmdet has no ResNetV1c; ResNetV1d adds avg_down
+        return OrderedDict(type='ResNet', depth=depth, deep_stem=True)
+    return OrderedDict(type='ResNetV1c', depth=depth)
+
+
+def _cfg_text(cfg: Mapping[str, Any]) -> str:
+    return 'dict(' + ', '.join(f'{k}={v!r}' for k, v in cfg.items()) + ')'
+
+
+def _fit_resnet(host: str) -> Callable[[Mapping[str, Any], Optional[str]], Dict[str, Any]]:
+    """The ``fit`` check of the ResNet adapter for ``host`` (see :class:`BackboneAdapter`)."""
+
+    def fit(facts: Mapping[str, Any], request: Optional[str]) -> Dict[str, Any]:
+        depth, deep = int(facts['depth']), bool(facts['deep_stem'])
+        fits = _resnet_cfg(host, depth, deep)
+        fits_text = f'{host} ' + _cfg_text(fits)
+        out = dict(backbone=_cfg_text(fits), target_type=fits['type'])
+        if request is None:
+            return out
+        name, kwargs = parse_backbone_request(request)
+        stem = 'a deep stem (three 3x3 convolutions)' if deep else 'a 7x7 stem'
+        if name not in _RESNET_CLASSES:
+            raise ValueError(f'backbone {request!r}: not a ResNet class of {host} '
+                             f'({", ".join(_HOST_CLASSES[host])}); the weights fit {fits_text}')
+        if name not in _HOST_CLASSES[host]:
+            raise ValueError(f'{host} has no {name}: the weights ({stem}) fit {fits_text}')
+        unknown = sorted(set(kwargs) - {'deep_stem', 'avg_down', 'depth'})
+        if unknown:
+            raise ValueError(f'backbone {request!r}: the converter checks deep_stem, avg_down '
+                             f'and depth only, not {", ".join(unknown)}')
+        want_deep, want_avg = _RESNET_CLASSES[name]
+        want_deep = kwargs.get('deep_stem', want_deep)
+        want_avg = kwargs.get('avg_down', want_avg)
+        if kwargs.get('depth', depth) != depth:
+            raise ValueError(f'backbone {request!r}: the checkpoint is a ResNet-{depth}; the '
+                             f'weights fit {fits_text}')
+        if want_avg:
+            raise ValueError(
+                f'backbone {request!r} averages before each downsampling convolution '
+                '(avg_down=True, as ResNetV1d): its keys and outputs differ from the pretrained '
+                f'network, which has no such pooling. The weights ({stem}) fit {fits_text}')
+        if want_deep != deep:
+            wanted = 'a deep stem' if want_deep else 'a 7x7 stem'
+            setting = ('deep_stem=True' if deep else 'deep_stem=False') + \
+                (' (or ResNetV1c)' if deep and host != 'mmdet' else '')
+            raise ValueError(
+                f'backbone {request!r} has {wanted} but the checkpoint {stem}: no renaming makes '
+                f'them fit exactly. Set {setting}, i.e. use {fits_text}' +
+                ('; or pretrain a 7x7-stem ResNet with configs/densecl/r50-plain_knee.py'
+                 if deep else ''))
+        return out
+
+    return fit
+
+
 def _describe_resnet(state_dict: StateDict) -> Dict[str, Any]:
-    facts = describe_resnet(state_dict)
-    facts['target'] = 'mmseg/mmdet ' + ('ResNetV1c' if facts['deep_stem'] else 'ResNet')
-    return facts
+    return dict(describe_resnet(state_dict))
 
 
 def _mmseg_resnet(meta: Mapping[str, Any]) -> 'nn.Module':
@@ -98,6 +226,13 @@ def _mmseg_resnet(meta: Mapping[str, Any]) -> 'nn.Module':
     return cls(depth=meta['depth'], in_channels=meta['in_channels'], out_indices=(0, 1, 2, 3))
 
 
+def _mmdet_resnet(meta: Mapping[str, Any]) -> 'nn.Module':
+    """mmdet's ResNet with ``deep_stem`` as the checkpoint's (mmdet has no ResNetV1c)."""
+    from mmdet.models.backbones import ResNet
+    return ResNet(depth=meta['depth'], in_channels=meta['in_channels'],
+                  deep_stem=bool(meta['deep_stem']), out_indices=(0, 1, 2, 3))
+
+
 def _mmpretrain_resnet(meta: Mapping[str, Any]) -> 'nn.Module':
     """mmpretrain's ResNetV1c (ResNet for a 7x7 stem): the network that was pretrained."""
     from mmpretrain.models.backbones import ResNet, ResNetV1c
@@ -105,6 +240,20 @@ def _mmpretrain_resnet(meta: Mapping[str, Any]) -> 'nn.Module':
     return cls(depth=meta['depth'], in_channels=meta['in_channels'], out_indices=(0, 1, 2, 3))
 
 
+def _same_names(state_dict: StateDict) -> Dict[str, Any]:
+    """mmpretrain -> mmpretrain: the keys stay as the pretraining named them."""
+    return OrderedDict(state_dict)
+
+
 register_adapter(BackboneAdapter(
     name='resnet', rename=mmpretrain_to_mmseg_resnet, describe=_describe_resnet,
-    build_target=_mmseg_resnet, build_source=_mmpretrain_resnet, title_keys=('depth', )))
+    build_target=_mmseg_resnet, build_source=_mmpretrain_resnet, title_keys=('depth', ),
+    host='mmseg', fit=_fit_resnet('mmseg')))
+register_adapter(BackboneAdapter(
+    name='resnet-mmdet', family='resnet', rename=mmpretrain_to_mmseg_resnet,
+    describe=_describe_resnet, build_target=_mmdet_resnet, build_source=_mmpretrain_resnet,
+    title_keys=('depth', 'deep_stem'), host='mmdet', fit=_fit_resnet('mmdet')))
+register_adapter(BackboneAdapter(
+    name='resnet-mmpretrain', family='resnet', rename=_same_names, describe=_describe_resnet,
+    build_target=_mmpretrain_resnet, build_source=_mmpretrain_resnet, title_keys=('depth', ),
+    host='mmpretrain', fit=_fit_resnet('mmpretrain')))

@@ -6,18 +6,20 @@ MoCo v2, SimCLR, BYOL train it by gradient). What is dropped: the momentum / tar
 
 The output is ``{'state_dict': {key: tensor}, 'meta': {...plain str/int/bool...}}``: it loads
 with ``torch.load(weights_only=True)`` and through
-``init_cfg=dict(type='VerifiedPretrained', checkpoint=...)`` (or mmengine's ``Pretrained``) on
-the backbone, with no ``prefix`` (the keys are bare backbone keys). With ``verify`` the weights
-are checked (:mod:`.verify`) before the file is written, so a verified file is never wrong.
+``init_cfg=dict(type='VerifiedPretrained', checkpoint=...)`` on the host's backbone, with no
+``prefix`` (the keys are bare backbone keys). ``meta['target']`` names the host and
+``meta['backbone']`` the backbone config that fits (``dict(type='ResNet', depth=50,
+deep_stem=True)`` for a deep stem in mmdet). With ``verify`` the weights are checked
+(:mod:`.verify`) before the file is written, so a verified file is never wrong.
 """
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Mapping, Sequence, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
 from ..fileio import atomic_save
-from .adapters import BackboneAdapter, get_adapter
+from .adapters import BackboneAdapter, find_adapter, get_adapter
 from .keys import extract_backbone, unwrap_state_dict
 from .verify import verify_backbone
 
@@ -82,8 +84,9 @@ def check_destination(src: str, dst: str, overwrite: bool = False) -> None:
 
 
 def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] = 'resnet',
-                       verify: bool = False,
-                       overwrite: bool = False) -> Tuple[Dict[str, torch.Tensor], dict]:
+                       verify: bool = False, overwrite: bool = False,
+                       target: Optional[str] = None,
+                       backbone: Optional[str] = None) -> Tuple[Dict[str, torch.Tensor], dict]:
     """Convert pretraining checkpoint ``src`` and save the backbone checkpoint to ``dst``.
 
     ``src`` is loaded with ``weights_only=True`` (:func:`mmssl_us.checkpoint.safe_load`); it may
@@ -93,31 +96,43 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
         src (str): Pretraining checkpoint.
         dst (str): Output file (written atomically; folders are created).
         adapter (str | BackboneAdapter): Backbone family and target host
-            (:mod:`.adapters`). Defaults to 'resnet' (mmpretrain ResNet -> mmseg/mmdet ResNet).
+            (:mod:`.adapters`). Defaults to 'resnet' (mmpretrain ResNet -> mmseg ResNet).
         verify (bool): Check keys, tensors and outputs before writing
             (:func:`.verify.verify_backbone`); the result is saved as ``meta['verified']``.
             Defaults to False.
         overwrite (bool): Replace an existing ``dst`` that is not a backbone file written by
             this converter. The source itself is never overwritten. Defaults to False.
+        target (str, optional): Host to convert for (``'mmseg'``, ``'mmdet'``,
+            ``'mmpretrain'``): the adapter of ``adapter``'s family for that host. None keeps
+            ``adapter`` as named. Defaults to None.
+        backbone (str, optional): The host backbone the file is meant for, e.g.
+            ``'ResNet'`` or ``'ResNet(deep_stem=True)'``: refused (nothing written) unless the
+            weights fit it exactly; the error names the setting that fits. None: whatever fits
+            (recorded in ``meta['backbone']``). Defaults to None.
 
     Returns:
         tuple[dict, dict]: the converted state_dict and the meta saved with it.
 
     Raises:
-        ValueError: ``src`` holds no encoder the adapter knows, verification fails (then
-            ``dst`` is not written), or ``dst`` is refused (:func:`check_destination`).
+        ValueError: ``src`` holds no encoder the adapter knows, the weights do not fit
+            ``backbone``, verification fails (then ``dst`` is not written), or ``dst`` is
+            refused (:func:`check_destination`).
     """
     from mmssl_us.checkpoint import safe_load
     check_destination(src, dst, overwrite)
     adapter = get_adapter(adapter) if isinstance(adapter, str) else adapter
+    if target is not None and target != adapter.host:
+        adapter = find_adapter(adapter.family, target)
     ckpt = safe_load(src, map_location='cpu')
     if not isinstance(ckpt, Mapping):
         raise ValueError(f'{src}: expected a checkpoint dict, got {type(ckpt).__name__}')
     state = unwrap_state_dict(ckpt)
     try:
         prefix, source = _take_encoder(state, adapter.prefixes)
-        backbone = adapter.rename(source)
-        facts = adapter.describe(backbone)
+        renamed = adapter.rename(source)
+        facts = dict(adapter.describe(renamed))
+        if adapter.fit is not None:
+            facts.update(adapter.fit(facts, backbone))
     except ValueError as exc:
         raise ValueError(f'{src}: {exc}') from None
     src_meta = ckpt.get('meta') or {}
@@ -126,9 +141,9 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
     meta = dict(source=osp.abspath(src), converter='mmssl_us.transfer', adapter=adapter.name,
                 target=adapter.host)
     meta.update(facts)
-    meta.update(num_keys=len(backbone), dropped=', '.join(dropped),
+    meta.update(num_keys=len(renamed), dropped=', '.join(dropped),
                 epoch=int(src_meta.get('epoch', -1)), iter=int(src_meta.get('iter', -1)))
-    tensors = OrderedDict((k, v.detach().cpu().contiguous()) for k, v in backbone.items())
+    tensors = OrderedDict((k, v.detach().cpu().contiguous()) for k, v in renamed.items())
     if verify:
         try:
             meta['verified'] = verify_backbone(tensors, meta, adapter, source)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 __all__ = ['KeyReport', 'compare_keys', 'unwrap_state_dict', 'extract_backbone',
-           'mmpretrain_to_mmseg_resnet', 'describe_resnet']
+           'mmpretrain_to_mmseg_resnet', 'describe_resnet', 'resnet_key_hint']
 
 _STEM = re.compile(r'^stem\.(\d+)\.(conv|bn)\.(.+)$')
 #: blocks per stage -> depth, for the ResNets that mmseg / mmdet build
@@ -145,10 +145,11 @@ def mmpretrain_to_mmseg_resnet(backbone: Mapping[str, Any]) -> 'OrderedDict[str,
 
 
 def describe_resnet(state_dict: Mapping[str, Any]) -> Dict[str, object]:
-    """Infer ``depth``, ``deep_stem`` and ``in_channels`` of a converted ResNet state_dict.
+    """Infer ``depth``, ``deep_stem`` and ``in_channels`` of a ResNet backbone state_dict.
 
     Args:
-        state_dict (Mapping[str, Tensor]): Backbone state_dict with mmseg key names.
+        state_dict (Mapping[str, Tensor]): Backbone state_dict with mmseg/mmdet key names
+            (``stem.0.weight``) or mmpretrain ones (``stem.0.conv.weight``).
 
     Raises:
         ValueError: the keys do not describe a ResNet-18/34/50/101/152.
@@ -162,6 +163,54 @@ def describe_resnet(state_dict: Mapping[str, Any]) -> Dict[str, object]:
     if depth is None or (depth >= 50) != bottleneck:
         raise ValueError(f'not a ResNet-18/34/50/101/152 backbone: blocks per stage {blocks}, '
                          f'bottleneck={bottleneck}')
-    deep_stem = 'stem.0.weight' in state_dict
-    first_conv = state_dict['stem.0.weight' if deep_stem else 'conv1.weight']
-    return dict(depth=depth, deep_stem=deep_stem, in_channels=int(first_conv.shape[1]))
+    first = [k for k in ('stem.0.weight', 'stem.0.conv.weight', 'conv1.weight') if k in state_dict]
+    if not first:
+        raise ValueError('no stem in the backbone keys (neither stem.0.* nor conv1.*)')
+    return dict(depth=depth, deep_stem=first[0].startswith('stem.'),
+                in_channels=int(state_dict[first[0]].shape[1]))
+
+
+def _has(keys: Sequence[str], pattern: str) -> bool:
+    return any(re.match(pattern, k) for k in keys)
+
+
+def resnet_key_hint(expected: Sequence[str], found: Sequence[str]) -> str:
+    """What to change when a ResNet checkpoint's keys (``found``) miss a ResNet's (``expected``).
+
+    Recognises the known mismatches between hosts and stems (docs/ENVIRONMENT.md, trap 5): a
+    deep stem against a 7x7 one and back, mmpretrain's ConvModule stem names against mmseg's /
+    mmdet's Sequential ones, and ResNetV1d's average-pool downsampling. Host-free and torch-free.
+
+    Args:
+        expected (Sequence[str]): The module's keys.
+        found (Sequence[str]): The checkpoint's keys (prefix already removed).
+
+    Returns:
+        str: A sentence naming the setting that fits, or '' when nothing is recognised.
+    """
+    deep_ckpt = _has(found, r'stem\.\d+\.')
+    seven_ckpt = 'conv1.weight' in found
+    deep_model = _has(expected, r'stem\.\d+\.')
+    seven_model = 'conv1.weight' in expected
+    if deep_ckpt and seven_model:
+        return ('the checkpoint has a deep stem (three 3x3 convolutions, stem.*) and the model a '
+                '7x7 one (conv1): use a deep-stem backbone, mmdet ResNet(deep_stem=True) or '
+                'mmseg / mmpretrain ResNetV1c, or pretrain a 7x7-stem ResNet '
+                '(configs/densecl/r50-plain_knee.py)')
+    if seven_ckpt and deep_model:
+        return ('the checkpoint has a 7x7 stem (conv1) and the model a deep stem (stem.*): use '
+                'ResNet with deep_stem=False (the default of mmdet, mmseg and mmpretrain ResNet)')
+    if _has(found, r'stem\.\d+\.(conv|bn)\.') and _has(expected, r'stem\.\d+\.(weight|bias)'):
+        return ('the checkpoint has mmpretrain\'s stem names (stem.0.conv.*) and the model '
+                'mmseg\'s / mmdet\'s (stem.0.*): convert it with '
+                '`python -m mmssl_us.transfer SRC DST --target mmseg` (or --target mmdet)')
+    if _has(found, r'stem\.\d+\.(weight|bias)') and _has(expected, r'stem\.\d+\.(conv|bn)\.'):
+        return ('the checkpoint has mmseg\'s / mmdet\'s stem names (stem.0.*) and the model '
+                'mmpretrain\'s (stem.0.conv.*): convert the pretraining checkpoint with '
+                '`python -m mmssl_us.transfer SRC DST --target mmpretrain`')
+    if _has(expected, r'layer\d\.0\.downsample\.2\.') and \
+            not _has(found, r'layer\d\.0\.downsample\.2\.'):
+        return ('the model averages before its downsampling convolutions (ResNetV1d, '
+                'avg_down=True), the checkpoint does not: use ResNet(deep_stem=True) in mmdet, '
+                'ResNetV1c in mmseg / mmpretrain')
+    return ''

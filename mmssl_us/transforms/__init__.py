@@ -4,7 +4,7 @@ Importing this package registers every transform, so pipelines built from the mm
 or the mmseg default scope find them by name. All act on ``results['img']`` (uint8, HxW or
 HxWxC; every channel gets the same change), draw their randomness from ``np.random`` (so
 ``np.random.seed`` and mmengine's seeding make them reproducible) and are applied with a
-probability ``prob``, except the crop, which always applies.
+probability ``prob``, except the crop and ``KeepRestorationTarget``, which always apply.
 
 Which transform models which physical effect:
 
@@ -27,13 +27,32 @@ Which transform models which physical effect:
                               inside the imaged (linear / convex / phased) footprint
 ============================  ==========================================================
 
-Photometric transforms leave ``gt_seg_map`` untouched; the crop crops it alike. The
+Models Genesis (Zhou et al. 2019/2021) distortions for restorative pretraining
+(:mod:`.genesis`; the reference implementation's rates as defaults):
+
+============================  ==========================================================
+``KeepRestorationTarget``     copies ``img`` to ``gt_img``, the restoration target, before
+                              any distortion (deterministic)
+``GenesisFlip``               up to 3 flips (each with ``prob`` 0.4) of ``img`` and
+                              ``gt_img`` alike
+``LocalPixelShuffle``         pixels permuted within 10000 small windows (``prob`` 0.5)
+``BezierIntensityMap``        grey levels through a random monotone Bezier curve, reversed
+                              half the time (``prob`` 0.9)
+``GenesisPainting``           out-painting (0.8) or in-painting (0.2) with noise
+                              (``prob`` 0.9)
+============================  ==========================================================
+
+The distortions change ``img`` only; ``PackInputs(algorithm_keys=['gt_img'])`` hands the
+target to the model. Photometric transforms leave ``gt_seg_map`` untouched; the crop crops
+it alike. The
 helpers :func:`estimate_sector_mask`, :func:`fit_footprint` and :func:`draw_footprint`
 describe footprints; :mod:`.geometry` documents the probe models.
 """
 from .attenuation import DepthAttenuation, TGCCurve
 from .dynamic_range import GainChange, LogCompression
 from .footprint import estimate_sector_mask, fit_footprint, fit_sector
+from .genesis import (BezierIntensityMap, GenesisFlip, GenesisPainting, KeepRestorationTarget,
+                      LocalPixelShuffle)
 from .geometry import draw_footprint, sector_mask
 from .psf import AnisotropicPSFBlur
 from .sector import SectorRandomResizedCrop
@@ -43,5 +62,6 @@ from .speckle import SpeckleNoise
 __all__ = [
     'SpeckleNoise', 'DepthAttenuation', 'TGCCurve', 'AcousticShadow', 'LogCompression',
     'GainChange', 'AnisotropicPSFBlur', 'SectorRandomResizedCrop', 'estimate_sector_mask',
-    'fit_footprint', 'fit_sector', 'draw_footprint', 'sector_mask'
+    'fit_footprint', 'fit_sector', 'draw_footprint', 'sector_mask', 'KeepRestorationTarget',
+    'GenesisFlip', 'LocalPixelShuffle', 'BezierIntensityMap', 'GenesisPainting'
 ]

@@ -38,9 +38,15 @@ def test_convert_then_pool_train_images_and_an_extra_folder(tmp_path):
     lines = []
     study = dict(data_root=root, convert=dict(dataset='hc18', src=src, seed=0, val=0.2,
                                               test=0.2),
-                 pool=dict(splits=['train'], extra=[str(extra)]))
+                 pool=dict(splits=['train'], extra=[str(extra)]), leakage='warn')
     ensure_data(study, lines.append)
     train = sorted(os.listdir(osp.join(root, 'images', 'train')))
+    # the extra folder carries a copy of 000_HC: leakage when that subject is in val or test
+    # (the pretraining's exclusion would drop it; the report names it before any training)
+    leaked = '000_HC.png' not in train
+    assert any('WARNING' in ln and 'cross-split leakage' in ln for ln in lines) == leaked
+    if leaked:
+        assert any('extra_hip/frame.png' in ln for ln in lines), lines
     assert sum(len(os.listdir(osp.join(root, 'images', s))) for s in
                ('train', 'val', 'test')) == len(names)
     assert sorted(os.listdir(osp.join(root, 'unlabelled', 'train'))) == train
@@ -85,3 +91,36 @@ def test_hc18_cpu_data_step_on_the_real_data(tmp_path):
     pool = subjects(root / 'unlabelled' / 'train')
     assert pool == train and not pool & (val | test)
     assert sum(len(os.listdir(root / 'images' / s)) for s in ('train', 'val', 'test')) == 248
+
+
+def test_the_study_stops_on_cross_split_leakage(tmp_path):
+    """Issue 12: the leakage report runs before any training; a test image copied into train
+    stops the study (naming it), 'warn' goes on, and the report lands in the work dir."""
+    import json
+    import shutil
+
+    import cv2
+    import numpy as np
+    import pytest
+
+    from mmssl_us.study.data import check_data_leakage
+    root = tmp_path / 'd'
+    rng = np.random.default_rng(0)
+    for split, stem in (('train', 'A_0'), ('train', 'B_0'), ('val', 'C_0'), ('test', 'D_0')):
+        (root / 'images' / split).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / 'images' / split / f'{stem}.png'),
+                    rng.integers(0, 255, (32, 32), dtype=np.uint8))
+    lines = []
+    check_data_leakage(str(root), {}, str(tmp_path), lines.append)  # clean: goes on
+    assert 'cross-split leakage: none' in '\n'.join(lines)
+    shutil.copy(root / 'images' / 'test' / 'D_0.png', root / 'images' / 'train' / 'E_0.png')
+    with pytest.raises(ValueError, match='cross-split leakage'):
+        check_data_leakage(str(root), {}, str(tmp_path), lines.append)
+    assert 'E_0.png' in '\n'.join(lines)
+    lines.clear()
+    check_data_leakage(str(root), {'leakage': 'warn'}, str(tmp_path), lines.append)
+    assert any('WARNING' in ln for ln in lines)
+    report = json.loads((tmp_path / 'leakage.json').read_text())
+    assert report['leakage'] if 'leakage' in report else report['cross_split_counts']
+    with pytest.raises(ValueError, match="study.leakage must be"):
+        check_data_leakage(str(root), {'leakage': 'maybe'}, str(tmp_path), lines.append)

@@ -15,7 +15,9 @@ TOY_CONFIG = osp.join(ROOT, 'tests', '_toy', 'toy_config.py')
 
 @pytest.mark.parametrize('tool, expect', [
     ('train.py', '--resume'), ('test.py', 'checkpoint'), ('dist_test.py', 'gpus'),
-    ('model_converters/pretrain2seg.py', '--verify'), ('run_study.py', '--work-dir')])
+    ('model_converters/pretrain2seg.py', '--verify'), ('run_study.py', '--work-dir'),
+    ('infer.py', '--pixel-size-csv'), ('analysis/check_leakage.py', '--near-bits'),
+    ('run_study.py', '--cfg-options')])
 def test_python_tool_help(tool, expect):
     out = subprocess.run([sys.executable, osp.join(TOOLS, tool), '--help'],
                          capture_output=True, text=True, timeout=120)

@@ -1,2 +1,2 @@
-"""The pretraining tests' tiny DenseCL builder, for checkpoints to convert."""
-from pretrain.conftest import build_model, one_torch_thread  # noqa: F401
+"""The pretraining tests' tiny DenseCL builder (for checkpoints to convert) and media writers."""
+from pretrain.conftest import build_model, media, one_torch_thread  # noqa: F401

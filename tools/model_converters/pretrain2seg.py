@@ -1,7 +1,8 @@
 """Turn a pretraining checkpoint (DenseCL / MoCo v2 / SimCLR / BYOL) into a backbone checkpoint
-for mmsegmentation / mmdetection ResNet(V1c) backbones.
+for mmsegmentation (default), mmdetection or mmpretrain ResNets.
 
-    python tools/model_converters/pretrain2seg.py SRC [DST] [--verify]
+    python tools/model_converters/pretrain2seg.py SRC [DST] [--target {mmseg,mmdet,mmpretrain}]
+        [--backbone 'ResNet(deep_stem=True)'] [--verify] [--force]
 
 Same as ``python -m mmssl_us.transfer``; see :mod:`mmssl_us.transfer.cli` for the options.
 """

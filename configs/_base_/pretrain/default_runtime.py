@@ -10,6 +10,11 @@ default_hooks = dict(
     # the work dir's last_checkpoint
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # checkpoints as plain data (no mmengine HistoryBuffer / numpy objects), so that
+    # torch.load(path, weights_only=True) reads them anywhere, mmssl_us imported or not;
+    # --resume rebuilds them exactly. Here and not in custom_hooks: the method configs replace
+    # the custom_hooks list, while default_hooks is a dict merged key by key.
+    plain_checkpoint=dict(type='PlainCheckpointHook'),
 )
 
 env_cfg = dict(

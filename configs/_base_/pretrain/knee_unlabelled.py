@@ -65,7 +65,8 @@ train_dataloader = dict(
         type='UltrasoundUnlabelledDataset',
         data_root=data_root,
         data_prefix='unlabelled',
-        # never pretrain on an evaluation image: by stem and by md5 (renamed copies)
-        exclude=['images/test'],
+        # never pretrain on an evaluation image or patient: by stem, patient (stem up to the
+        # first '_'), md5 (renamed copies) and content hash (resized / re-encoded copies)
+        exclude=['images/val', 'images/test'],
         frame_step=1,  # every frame of any video in the pool
         pipeline=train_pipeline))

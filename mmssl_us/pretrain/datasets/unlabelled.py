@@ -6,9 +6,10 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from mmssl_us.data.exclusion import ExclusionIndex
+from mmssl_us.data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
 from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
                                  norm_suffixes, sample_frame_indices, scan_media)
+from mmssl_us.data.splits import check_patient_rule
 
 
 def _check_decodes(path: str) -> None:
@@ -30,16 +31,31 @@ class UltrasoundUnlabelledDataset(BaseDataset):
     and videos (avi/mp4). A video contributes the frames chosen by ``frame_step`` (every k-th)
     or ``frames_per_video`` (n spread evenly); each sample stores ``img_path`` and
     ``frame_index`` (None for an image), and the frame is decoded only when it is loaded, by
-    ``LoadUltrasoundFrame`` in the pipeline. Files matched by ``exclude`` (by stem, and images
-    also by md5, see :class:`ExclusionIndex`) are left out. How many were found and excluded is
-    logged with the current MMLogger and kept in :attr:`stats`. There are no labels.
+    ``LoadUltrasoundFrame`` in the pipeline. Files matched by ``exclude`` are left out (see
+    :class:`~mmssl_us.data.exclusion.ExclusionIndex`): by stem, by patient (any file whose
+    name carries the patient of an excluded file: other frames of a test patient, a video
+    ``P07.avi`` / ``P07_clip2.mp4`` of test patient ``P07``), and images also by md5 (renamed
+    copies) and by content (resized or re-encoded copies). How many were found and excluded,
+    per reason, is logged with the current MMLogger and kept in :attr:`stats`. There are no
+    labels.
 
     Args:
         data_root (str): Root folder; relative ``data_prefix`` and ``exclude`` entries are joined
             to it. Defaults to ''.
         data_prefix (str | dict): Folder of the unlabelled pool under ``data_root`` (or
             ``dict(img_path=...)``). Defaults to ''.
-        exclude (Sequence[str]): Folders, files and ``.txt`` lists never to use. Defaults to ().
+        exclude (Sequence[str]): Folders, files and ``.txt`` lists never to use (and whose
+            patients never to use). Defaults to ().
+        patient_rule (str): How pool file names carry a patient id: 'prefix' (the stem up to
+            the first ``_``, the documented rule), 'stem' (the whole stem) or 'none' (the
+            names carry no patient of this dataset: no exclusion by patient). Names that
+            :func:`~mmssl_us.data.pool.build_pool` gives extra folders
+            (``extra_<folder>/<sub>__<file>``) are read the same way, so their id is the
+            prefix of the first sub-folder, or of the file when there is none: use 'none' when
+            such names could collide with this dataset's patients by accident. Defaults to
+            'prefix'.
+        near_bits (int): Bits of the 256-bit difference hash within which a pool image is a
+            copy of an excluded one. Defaults to NEAR_DUPLICATE_BITS (24).
         frame_step (int, optional): Take every k-th video frame. Defaults to None, which means 1
             unless ``frames_per_video`` is given.
         frames_per_video (int, optional): Take n frames per video, evenly spread.
@@ -58,6 +74,8 @@ class UltrasoundUnlabelledDataset(BaseDataset):
                  data_root: str = '',
                  data_prefix: Union[str, dict] = '',
                  exclude: Sequence[str] = (),
+                 patient_rule: str = 'prefix',
+                 near_bits: int = NEAR_DUPLICATE_BITS,
                  frame_step: Optional[int] = None,
                  frames_per_video: Optional[int] = None,
                  image_suffixes: Sequence[str] = IMAGE_SUFFIXES,
@@ -71,6 +89,8 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         if isinstance(exclude, str):
             exclude = [exclude]
         self.exclude = list(exclude)
+        self.patient_rule = check_patient_rule(patient_rule)
+        self.near_bits = near_bits
         self.check_decode = bool(check_decode)
         self.frame_step = frame_step
         self.frames_per_video = frames_per_video
@@ -102,10 +122,13 @@ class UltrasoundUnlabelledDataset(BaseDataset):
             raise FileNotFoundError(self._missing_folder_message(folder))
         images, videos = scan_media(folder, self.image_suffixes, self.video_suffixes)
         excluded = ExclusionIndex.from_sources(self.exclude, self.data_root,
-                                               self.image_suffixes, self.video_suffixes)
+                                               self.image_suffixes, self.video_suffixes,
+                                               patient_rule=self.patient_rule,
+                                               near_bits=self.near_bits)
         stats = dict(images_found=len(images), videos_found=len(videos), excluded_by_stem=0,
-                     excluded_by_md5=0, excluded_by_content=0, videos_excluded=0,
-                     video_frames=0)
+                     excluded_by_patient=0, excluded_by_md5=0, excluded_by_content=0,
+                     videos_excluded=0, videos_excluded_by_stem=0,
+                     videos_excluded_by_patient=0, video_frames=0)
         data_list = []
         for path in images:
             why = excluded.match(path, is_video=False)
@@ -116,8 +139,10 @@ class UltrasoundUnlabelledDataset(BaseDataset):
             else:
                 stats[f'excluded_by_{why}'] += 1
         for path in videos:
-            if excluded.match(path, is_video=True) is not None:
+            why = excluded.match(path, is_video=True)
+            if why is not None:
                 stats['videos_excluded'] += 1
+                stats[f'videos_excluded_by_{why}'] += 1
                 continue
             frames = sample_frame_indices(count_video_frames(path), self.frame_step,
                                           self.frames_per_video)
@@ -128,11 +153,14 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         MMLogger.get_current_instance().info(
             f'{type(self).__name__}: {folder}: found {stats["images_found"]} images and '
             f'{stats["videos_found"]} videos; excluded {stats["excluded_by_stem"]} images by '
-            f'stem, {stats["excluded_by_md5"]} by md5 (renamed copies), '
+            f'stem, {stats["excluded_by_patient"]} by patient (other frames of an evaluation '
+            f'patient), {stats["excluded_by_md5"]} by md5 (renamed copies), '
             f'{stats["excluded_by_content"]} by content (resized or re-encoded copies) and '
-            f'{stats["videos_excluded"]} videos by stem, using {len(excluded.stems)} excluded '
-            f'stems from {self.exclude}; {stats["video_frames"]} video frames sampled; '
-            f'{stats["samples"]} samples')
+            f'{stats["videos_excluded"]} videos ({stats["videos_excluded_by_stem"]} by stem, '
+            f'{stats["videos_excluded_by_patient"]} by patient), using '
+            f'{len(excluded.stems)} excluded stems of {len(excluded.patients)} patients '
+            f'(patient_rule={self.patient_rule!r}) from {self.exclude}; '
+            f'{stats["video_frames"]} video frames sampled; {stats["samples"]} samples')
         if not data_list:
             what = ('every image and video found there is excluded'
                     if images or videos else
@@ -143,5 +171,6 @@ class UltrasoundUnlabelledDataset(BaseDataset):
 
     def extra_repr(self) -> List[str]:
         return [f'Folder: \t{self.img_prefix}', f'Excluded: \t{self.exclude}',
+                f'Patient rule: \t{self.patient_rule}',
                 f'Frame sampling: \tframe_step={self.frame_step}, '
                 f'frames_per_video={self.frames_per_video}']

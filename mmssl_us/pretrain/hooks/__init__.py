@@ -1,6 +1,7 @@
 """Training hooks (registered into mmpretrain)."""
 from .dense_probe import DenseProbeHook
+from .plain_checkpoint import PlainCheckpointHook
 from .queue_hook import NegativeQueueHook
 from .start_weights import SaveStartWeightsHook
 
-__all__ = ['DenseProbeHook', 'NegativeQueueHook', 'SaveStartWeightsHook']
+__all__ = ['DenseProbeHook', 'NegativeQueueHook', 'PlainCheckpointHook', 'SaveStartWeightsHook']

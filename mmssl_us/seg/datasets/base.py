@@ -15,6 +15,7 @@ from typing import List, Optional
 from mmseg.datasets import BaseSegDataset
 
 from ...data.fractions import check_fraction, select_fraction
+from ...data.splits import patient_id
 from ...validate import check_int
 from .checks import check_pairs, check_split_overlap
 
@@ -58,7 +59,8 @@ class UltrasoundSegDataset(BaseSegDataset):
 
     @classmethod
     def patient_of(cls, img_path: str) -> str:
-        """Patient id of an image: its file stem up to the first ``_``.
+        """Patient id of an image: its file stem up to the first ``_``
+        (:func:`mmssl_us.data.splits.patient_id`, the rule the pool exclusion uses too).
 
         Args:
             img_path (str): Image path.
@@ -66,8 +68,7 @@ class UltrasoundSegDataset(BaseSegDataset):
         Returns:
             str: The patient id.
         """
-        stem = osp.splitext(osp.basename(img_path))[0]
-        pid = stem.split('_', 1)[0]
+        pid = patient_id(img_path, 'prefix')
         if not pid:
             raise ValueError(f'cannot read a patient id from {img_path}: the name must start '
                              'with "<patient>_"')

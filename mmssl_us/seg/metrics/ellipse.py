@@ -7,7 +7,8 @@ import numpy as np
 
 from ...validate import check_float
 
-__all__ = ['ramanujan_circumference', 'fit_mask_ellipse', 'mask_circumference']
+__all__ = ['ramanujan_circumference', 'fit_mask_ellipse', 'ellipse_circumference',
+           'mask_circumference']
 
 Ellipse = Tuple[Tuple[float, float], Tuple[float, float], float]
 
@@ -75,5 +76,19 @@ def mask_circumference(mask: np.ndarray, pixel_size: float = 1.0) -> Optional[fl
     fit = fit_mask_ellipse(mask)
     if fit is None:
         return None
+    return ellipse_circumference(fit, pixel_size)
+
+
+def ellipse_circumference(fit: Ellipse, pixel_size: float = 1.0) -> float:
+    """Circumference of an ellipse as :func:`fit_mask_ellipse` returns it, times the pixel size.
+
+    Args:
+        fit (tuple): ``((cx, cy), (width, height), angle_deg)``, full axis lengths in pixels.
+        pixel_size (float): Size of one pixel (mm per pixel). Defaults to 1.0.
+
+    Returns:
+        float: The circumference (mm when ``pixel_size`` is in mm).
+    """
+    check_float('pixel_size', pixel_size, low=0, low_open=True)
     (_, _), (w, h), _ = fit
     return ramanujan_circumference(w / 2.0, h / 2.0) * pixel_size

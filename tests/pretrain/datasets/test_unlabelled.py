@@ -57,8 +57,9 @@ def test_folder_and_video_frames_with_exclusion(pool, log):
                                          pipeline=[dict(type='LoadUltrasoundFrame',
                                                         channels=1)])
     assert ds.stats == dict(images_found=5, videos_found=2, excluded_by_stem=1,
-                            excluded_by_md5=1, excluded_by_content=0, videos_excluded=1,
-                            video_frames=4, samples=7)
+                            excluded_by_patient=0, excluded_by_md5=1, excluded_by_content=0,
+                            videos_excluded=1, videos_excluded_by_stem=1,
+                            videos_excluded_by_patient=0, video_frames=4, samples=7)
     paths = [osp.relpath(ds.get_data_info(i)['img_path'], str(pool)) for i in range(len(ds))]
     frames = [ds.get_data_info(i)['frame_index'] for i in range(len(ds))]
     assert paths[:3] == ['unlabelled/P5_0.png', 'unlabelled/a/P2_0.png',
@@ -68,8 +69,9 @@ def test_folder_and_video_frames_with_exclusion(pool, log):
     # a sample decodes the frame it names (frame 6 was written with grey level 130)
     assert abs(float(ds[5]['img'].mean()) - 130) < 3
     text = '\n'.join(log.messages)
-    assert ('found 5 images and 2 videos; excluded 1 images by stem, 1 by md5 (renamed '
-            'copies), 0 by content (resized or re-encoded copies) and 1 videos by stem') in text
+    assert ('found 5 images and 2 videos; excluded 1 images by stem, 0 by patient (other '
+            'frames of an evaluation patient), 1 by md5 (renamed copies), 0 by content '
+            '(resized or re-encoded copies) and 1 videos (1 by stem, 0 by patient)') in text
     assert '4 video frames sampled; 7 samples' in text
 
 
@@ -116,8 +118,9 @@ def test_bad_arguments():
 
 @pytest.mark.skipif(not osp.isdir(HC18), reason=f'real data folder {HC18} absent')
 def test_real_hc18_images_exclusion_and_view_pipeline(tmp_path):
-    """HC18 (496 png: images and annotations): exclude one by stem (txt list) and one renamed
-    copy by md5, then run the pretraining view pipeline on real frames."""
+    """HC18 (496 png: images and annotations): exclude one by stem (txt list), its subject's
+    annotation by patient and one renamed copy by md5, then run the pretraining view pipeline
+    on real frames."""
     (tmp_path / 'test.txt').write_text('000_HC\n', encoding='utf-8')
     (tmp_path / 'copies').mkdir()
     shutil.copy(osp.join(HC18, '001_HC.png'), tmp_path / 'copies' / 'renamed.png')
@@ -130,7 +133,9 @@ def test_real_hc18_images_exclusion_and_view_pipeline(tmp_path):
             pipeline=cfg.train_pipeline)
     assert ds.stats['images_found'] == 496
     assert ds.stats['excluded_by_stem'] == 1 and ds.stats['excluded_by_md5'] == 1
-    assert ds.stats['samples'] == 494 == len(ds)
+    # subject 000's other file (000_HC_Annotation.png) goes with it, by patient
+    assert ds.stats['excluded_by_patient'] == 1
+    assert ds.stats['samples'] == 493 == len(ds)
     # the folder also holds the annotation outlines (not B-mode): take three scans
     scans = [i for i in range(len(ds))
              if not ds.get_data_info(i)['img_path'].endswith('Annotation.png')][:3]
@@ -182,3 +187,90 @@ def test_a_resized_jpeg_copy_of_a_test_image_is_kept_out(tmp_path):
                                      exclude=['images/test'])
     assert ds.stats['excluded_by_content'] == 1 and ds.stats['samples'] == 4
     assert not any('scan_0001' in ds.get_data_info(i)['img_path'] for i in range(len(ds)))
+
+
+def _scan(seed, size=96):
+    """Smooth random structure, like tissue at B-mode scale (not pixel noise)."""
+    import cv2
+    noise = np.random.default_rng(seed).random((size, size)).astype(np.float32)
+    img = cv2.GaussianBlur(noise, (0, 0), 5)
+    return cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+
+
+@pytest.fixture
+def eval_root(tmp_path):
+    """images/val (patient V3) and images/test (patient T9), and a clean pool of 4 frames of
+    other patients plus one video."""
+    import cv2
+    root = tmp_path / 'data'
+    for split, stem, seed in (('val', 'V3_0', 1), ('test', 'T9_0', 2), ('train', 'A1_0', 3)):
+        (root / 'images' / split).mkdir(parents=True)
+        cv2.imwrite(str(root / 'images' / split / f'{stem}.png'), _scan(seed))
+    (root / 'unlabelled' / 'vid').mkdir(parents=True)
+    for k in range(4):
+        cv2.imwrite(str(root / 'unlabelled' / f'U{k}_0.png'), _scan(10 + k))
+    from ..conftest import write_mjpg_avi
+    write_mjpg_avi(root / 'unlabelled' / 'vid' / 'U7.avi', [_scan(20), _scan(21)])
+    return root
+
+
+def test_a_clean_pool_loses_nothing(eval_root, log):
+    ds = UltrasoundUnlabelledDataset(data_root=str(eval_root), data_prefix='unlabelled',
+                                     exclude=['images/val', 'images/test'])
+    assert ds.stats['samples'] == 6 == len(ds)  # 4 images + 2 video frames
+    assert sum(v for k, v in ds.stats.items() if 'excluded' in k) == 0
+    assert "2 excluded stems of 2 patients (patient_rule='prefix')" in '\n'.join(log.messages)
+
+
+def test_test_patient_frames_videos_and_resized_copies_are_kept_out(eval_root, log):
+    """Issue 12: a test patient's other frame, a video named after a test (or val) patient
+    and a resized JPEG copy of a test image each leaked into the pool; each is counted."""
+    import cv2
+    pool = eval_root / 'unlabelled'
+    (pool / 'more').mkdir()
+    cv2.imwrite(str(pool / 'more' / 'T9_0007.png'), _scan(30))          # other frame
+    cv2.imwrite(str(pool / 'V3_0002.png'), _scan(31))                   # val patient's frame
+    from ..conftest import write_mjpg_avi
+    write_mjpg_avi(pool / 'vid' / 'T9.avi', [_scan(32)] * 3)            # named after T9
+    write_mjpg_avi(pool / 'vid' / 'T9_clip2.avi', [_scan(33)] * 3)
+    test_img = cv2.imread(str(eval_root / 'images' / 'test' / 'T9_0.png'), 0)
+    cv2.imwrite(str(pool / 'scan_0001.jpg'), cv2.resize(test_img, (48, 48)),
+                [cv2.IMWRITE_JPEG_QUALITY, 70])                         # resized copy
+    ds = UltrasoundUnlabelledDataset(data_root=str(eval_root), data_prefix='unlabelled',
+                                     exclude=['images/val', 'images/test'])
+    s = ds.stats
+    assert (s['excluded_by_patient'], s['excluded_by_content'], s['excluded_by_stem'],
+            s['excluded_by_md5']) == (2, 1, 0, 0)
+    assert (s['videos_excluded'], s['videos_excluded_by_patient']) == (2, 2)
+    assert s['samples'] == 6 == len(ds)  # exactly the clean pool
+    kept = {osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))}
+    assert kept == {'U0_0.png', 'U1_0.png', 'U2_0.png', 'U3_0.png', 'U7.avi'}
+    text = '\n'.join(log.messages)
+    assert '2 by patient (other frames of an evaluation patient)' in text
+    assert '2 videos (0 by stem, 2 by patient)' in text
+    # a pool whose names carry no patient: only the content copy is caught
+    ds = UltrasoundUnlabelledDataset(data_root=str(eval_root), data_prefix='unlabelled',
+                                     exclude=['images/val', 'images/test'],
+                                     patient_rule='none')
+    assert ds.stats['excluded_by_patient'] == 0 and ds.stats['excluded_by_content'] == 1
+    with pytest.raises(ValueError, match='patient_rule must be one of'):
+        UltrasoundUnlabelledDataset(data_root=str(eval_root), data_prefix='unlabelled',
+                                    patient_rule='folder')
+
+
+def test_base_config_excludes_val_and_test_and_keeps_a_synthetic_pool(tmp_path):
+    """The default pretraining data config leaves out val and test; on synthetic data (whose
+    unlabelled patients are not labelled ones) nothing of the pool is lost."""
+    from mmengine.config import Config
+
+    from mmssl_us.synthetic.writer import write_knee_dataset
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', '..', 'configs',
+                                   '_base_', 'pretrain', 'knee_unlabelled.py'))
+    dataset_cfg = cfg.train_dataloader.dataset
+    assert dataset_cfg.exclude == ['images/val', 'images/test']
+    root = tmp_path / 'knee'
+    write_knee_dataset(str(root), n_patients=6, frames_per_patient=2, n_unlabelled=6,
+                       size=(48, 48), seed=0)
+    ds = UltrasoundUnlabelledDataset(data_root=str(root), data_prefix='unlabelled',
+                                     exclude=dataset_cfg.exclude, check_decode=False)
+    assert ds.stats['images_found'] == 6 and ds.stats['samples'] == 6

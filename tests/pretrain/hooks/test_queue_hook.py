@@ -39,7 +39,8 @@ def tiny_cfg(tmp_path, media, n_images, epochs=1, start_iters=1000, queue_len='a
     (data / 'unlabelled' / 'a').mkdir(parents=True, exist_ok=True)
     for i in range(n_images):
         media.image(data / 'unlabelled' / 'a' / f'p{i}_0.png', seed=i)
-    (data / 'images' / 'test').mkdir(parents=True, exist_ok=True)
+    for split in ('val', 'test'):  # the evaluation folders the pool excludes
+        (data / 'images' / split).mkdir(parents=True, exist_ok=True)
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.queue_len = queue_len

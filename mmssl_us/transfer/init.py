@@ -1,0 +1,184 @@
+"""``VerifiedPretrained``: load a backbone from a checkpoint, fail on any key that does not fit.
+
+Host-free (mmengine, torch and :mod:`mmssl_us.transfer.keys` only), registered in mmengine's
+root ``WEIGHT_INITIALIZERS``, so mmseg, mmdet and mmpretrain configs all find it::
+
+    custom_imports = dict(imports=['mmssl_us.transfer.init'], allow_failed_imports=False)
+    model = dict(backbone=dict(..., init_cfg=dict(type='VerifiedPretrained',
+                                                  checkpoint='backbone.pth')))
+
+(``mmssl_us.seg`` imports it too, so the segmentation configs need no extra import.)
+
+Why not mmengine's ``Pretrained``: it loads with ``strict=False`` and only logs what did not
+match. A checkpoint named for another host (mmpretrain's ``stem.0.conv.*`` against mmdet's
+``stem.0.*``) or another stem (a deep stem against a 7x7 ``conv1``) loads *nothing* into those
+layers, and with mmdet's ``frozen_stages=1`` the random stem is frozen for good.
+``VerifiedPretrained`` compares key sets and shapes first and raises, naming the keys and the
+setting that fits, unless every parameter and buffer of the module is matched (or explicitly
+allowed to be missing).
+
+Order: mmengine's ``BaseModule.init_weights`` runs initializers whose type is not
+``'Pretrained'`` *before* the children's own ``init_weights`` and the module's own post-steps.
+Those steps would overwrite the loaded weights in silence: mmpretrain's ``ResNet`` zeroes the
+last norm of every block (``zero_init_residual``, on by default) unless its ``init_cfg`` is of
+type ``'Pretrained'``, and a child with an ``init_weights`` of its own (mmcv's ``ConvModule``,
+say) re-initialises itself. After loading, this initializer therefore switches the module's
+``zero_init_residual`` off and marks every submodule as initialised; the tests compare every
+tensor after ``init_weights`` of mmseg, mmdet and mmpretrain backbones and of whole detectors
+and classifiers with the checkpoint.
+"""
+import os.path as osp
+from collections import OrderedDict
+from typing import Any, Mapping, Optional, Sequence
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model.weight_init import update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
+
+from .keys import compare_keys, resnet_key_hint, unwrap_state_dict
+
+__all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
+           'load_checkpoint_file']
+
+
+class CheckpointKeyError(RuntimeError):
+    """Keys or shapes of a checkpoint do not match the module it should initialise."""
+
+
+def _converted_for(checkpoint: Mapping[str, Any]) -> str:
+    """``' (converted for mmseg: dict(type='ResNetV1c', depth=50))'`` from our meta, or ''."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
+    if not isinstance(meta, Mapping) or not str(meta.get('converter', '')).startswith(
+            'mmssl_us.'):
+        return ''
+    what = meta.get('backbone') or ''
+    return f' (converted for {meta.get("target", "?")}{": " + what if what else ""})'
+
+
+def extract_state_dict(checkpoint: dict, prefix: Optional[str] = None,
+                       source: str = '') -> 'OrderedDict[str, torch.Tensor]':
+    """The tensors of a checkpoint: unwrap ``state_dict``, drop ``module.``, apply ``prefix``.
+
+    Args:
+        checkpoint (dict): A loaded checkpoint or plain state dict.
+        prefix (str, optional): Keep only keys starting with it, and strip it (for example
+            ``'backbone.'`` to take the backbone of a whole-model checkpoint). Defaults to None.
+        source (str): File name for error messages. Defaults to ''.
+
+    Returns:
+        OrderedDict[str, torch.Tensor]: The state dict.
+
+    Raises:
+        CheckpointKeyError: not a dict, or no tensor (with ``prefix``); a converted backbone
+            file asked for a prefix is named as such.
+    """
+    if not isinstance(checkpoint, dict):
+        raise CheckpointKeyError(f'{source}: expected a dict, got {type(checkpoint).__name__}')
+    out: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
+    state = unwrap_state_dict(checkpoint)
+    for key, value in state.items():
+        if prefix:
+            if not key.startswith(prefix):
+                continue
+            key = key[len(prefix):]
+        out[key] = value
+    if not out:
+        hint = ''
+        if prefix and state:
+            heads = sorted({k.split('.', 1)[0] for k in state})
+            hint = f' (its keys start with {heads[:8]})'
+            if _converted_for(checkpoint):
+                hint = (f': it is a backbone file{_converted_for(checkpoint)} whose keys are '
+                        f'bare backbone keys; drop prefix={prefix!r}')
+        raise CheckpointKeyError(f'{source}: no tensors' +
+                                 (f' with the prefix {prefix!r}' if prefix else '') + hint)
+    return out
+
+
+def load_checkpoint_file(checkpoint: str, map_location: str = 'cpu') -> Any:
+    """Read a checkpoint safely: a local file with ``weights_only=True``
+    (:func:`mmssl_us.checkpoint.safe_load`, errors name the file), a URL through mmengine."""
+    if '://' in checkpoint:
+        from mmengine.runner.checkpoint import _load_checkpoint
+
+        from mmssl_us.checkpoint import install
+        install()  # mmengine's loaders, safe
+        return _load_checkpoint(checkpoint, map_location=map_location)
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'pretrained checkpoint {checkpoint} not found (relative paths are read from '
+            'the working directory). For the DenseCL configs, pretrain with configs/densecl '
+            'and convert with `python tools/model_converters/pretrain2seg.py <work dir> '
+            '--target mmseg|mmdet|mmpretrain` (or `python -m mmssl_us.transfer <work dir>`).')
+    from mmssl_us.checkpoint import safe_load
+    return safe_load(checkpoint, map_location=map_location)
+
+
+def _keep_loaded_weights(module: torch.nn.Module) -> str:
+    """Stop the module's later init steps from overwriting what was loaded (see the module
+    docstring); returns what was switched off, for the log."""
+    done = []
+    for sub in module.modules():
+        if sub is module or not hasattr(sub, 'init_weights'):
+            continue
+        if hasattr(sub, '_is_init'):  # mmengine BaseModule: its is_init property
+            sub._is_init = True
+        else:  # mmcv ConvModule and other plain modules with init_weights
+            sub.is_init = True
+        done.append(sub)
+    notes = [f'{len(done)} submodules marked initialised'] if done else []
+    if getattr(module, 'zero_init_residual', False):
+        module.zero_init_residual = False
+        notes.append('zero_init_residual switched off')
+    return ', '.join(notes)
+
+
+@WEIGHT_INITIALIZERS.register_module(name='VerifiedPretrained')
+class VerifiedPretrainedInit:
+    """Load a pretrained checkpoint into a module; raise unless every key matches.
+
+    Args:
+        checkpoint (str): Checkpoint path or URL. Local files are read with
+            ``weights_only=True`` (:func:`mmssl_us.checkpoint.safe_load`).
+        prefix (str, optional): Take only keys with this prefix, stripped (``'backbone.'`` for
+            a whole-model pretraining checkpoint in mmpretrain). Defaults to None.
+        allowed_missing (Sequence[str]): ``fnmatch`` patterns of module keys the checkpoint
+            may lack. Defaults to ().
+        map_location (str): Where to load the tensors. Defaults to 'cpu'.
+    """
+
+    def __init__(self, checkpoint: str, prefix: Optional[str] = None,
+                 allowed_missing: Sequence[str] = (), map_location: str = 'cpu') -> None:
+        if not isinstance(checkpoint, str) or not checkpoint:
+            raise ValueError(f'checkpoint must be a path or URL, got {checkpoint!r}')
+        if isinstance(allowed_missing, str):
+            raise ValueError(f'allowed_missing must be a list of patterns, got '
+                             f'{allowed_missing!r}')
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.allowed_missing = tuple(allowed_missing)
+        self.map_location = map_location
+
+    def __call__(self, module: torch.nn.Module) -> None:
+        raw = load_checkpoint_file(self.checkpoint, self.map_location)
+        state = extract_state_dict(raw, self.prefix, source=self.checkpoint)
+        own = module.state_dict()
+        report = compare_keys(own, state, self.allowed_missing)
+        if not report.ok:
+            hint = resnet_key_hint(list(own), list(state))
+            raise CheckpointKeyError(
+                f'checkpoint {self.checkpoint}{_converted_for(raw)} does not match '
+                f'{type(module).__name__}: ' + report.message() + '. ' +
+                (hint[0].upper() + hint[1:] + '.' if hint else
+                 'Convert the checkpoint to this module\'s key names (python -m '
+                 'mmssl_us.transfer SRC DST --target mmseg|mmdet|mmpretrain) or list intended '
+                 'gaps in allowed_missing.'))
+        module.load_state_dict(state, strict=False)
+        kept = _keep_loaded_weights(module)
+        print_log(f'VerifiedPretrained: loaded {len(state)} tensors from {self.checkpoint} into '
+                  f'{type(module).__name__}; missing 0 (allowed missing '
+                  f'{len(report.allowed_missing)}), unexpected 0' +
+                  (f'; {kept}' if kept else ''), logger='current')
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=f'VerifiedPretrained: {self.checkpoint}')
