@@ -42,8 +42,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (torchrun: pytorch)')
     parser.add_argument('--partial-load', action='store_true',
-                        help='load a checkpoint (load_from / the tested one) even when some of '
-                        'the model\'s keys are missing from it or it has others')
+                        help='load a checkpoint (load_from, init_cfg=Pretrained, the tested '
+                        'one) even when some of the model\'s keys are missing from it or it has '
+                        'others (mmengine\'s lenient load)')
     # torchrun passes --local-rank (torch >= 2.0) or --local_rank (older launchers)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
@@ -226,9 +227,70 @@ def run_train(argv: Optional[List[str]] = None):
     return train_from_cfg(build_train_cfg(argv))
 
 
+#: checkpoint keys a backbone may leave unused: the classifier of an ImageNet checkpoint
+CLASSIFIER_KEYS = ('fc.*', 'head.*', 'classifier.*')
+#: models whose ``pretrained=PATH`` is the backbone's checkpoint (mmseg's segmentors)
+_BACKBONE_PRETRAINED = ('EncoderDecoder', )
+
+
+def _verified(spec: Dict[str, Any]) -> Dict[str, Any]:
+    out = dict(type='VerifiedPretrained', checkpoint=spec['checkpoint'],
+               allowed_unexpected=list(CLASSIFIER_KEYS))
+    for key in ('prefix', 'map_location'):
+        if spec.get(key) is not None:
+            out[key] = spec[key]
+    return out
+
+
+def strict_pretrained_inits(model_cfg) -> List[str]:
+    """Make every ``init_cfg=dict(type='Pretrained', ...)`` (and a segmentor's or detector's
+    ``pretrained=PATH``) in ``model_cfg`` a ``VerifiedPretrained`` init, in place.
+
+    mmengine's ``Pretrained`` loads with ``strict=False`` and only logs what did not fit, so a
+    checkpoint named for another library trains from random weights in silence.
+    ``VerifiedPretrained`` (:mod:`mmssl_us.transfer.init`) stops with the counts and the first
+    missing and unexpected keys; a classifier's keys (:data:`CLASSIFIER_KEYS`) may be left over.
+
+    Returns:
+        list[str]: Where a Pretrained init was replaced (dotted config paths).
+    """
+    changed: List[str] = []
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if (isinstance(node.get('pretrained'), str) and isinstance(node.get('backbone'), dict)
+                    and str(node.get('type', '')).endswith(_BACKBONE_PRETRAINED)):
+                node['backbone']['init_cfg'] = _verified(dict(checkpoint=node['pretrained']))
+                node['pretrained'] = None
+                changed.append(f'{where}.pretrained')
+            init = node.get('init_cfg')
+            if isinstance(init, dict) and init.get('type') == 'Pretrained':
+                node['init_cfg'] = _verified(init)
+                changed.append(f'{where}.init_cfg')
+            elif isinstance(init, list):
+                for i, item in enumerate(init):
+                    if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                        init[i] = _verified(item)
+                        changed.append(f'{where}.init_cfg.{i}')
+            for key, value in node.items():
+                if key != 'init_cfg':
+                    visit(value, f'{where}.{key}')
+        elif isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                visit(item, f'{where}.{i}')
+
+    visit(model_cfg, 'model')
+    return changed
+
+
 def train_from_cfg(cfg):
     """Check what would otherwise fail late or in silence, then train ``cfg``."""
     partial = cfg.pop('_partial_load', False)
+    if not partial and cfg.get('model') is not None:
+        for where in strict_pretrained_inits(cfg.model):
+            print(f'{where}: Pretrained is loaded as VerifiedPretrained (stops on a missing or '
+                  'unexpected key; --partial-load keeps mmengine\'s lenient load)')
+        import mmssl_us.transfer.init  # noqa: F401  (registers VerifiedPretrained)
     if 'launcher' not in cfg:  # a Config built in code rather than by the argument parser
         cfg.launcher = 'none'
     import torch

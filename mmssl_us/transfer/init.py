@@ -146,25 +146,31 @@ class VerifiedPretrainedInit:
         allowed_missing (Sequence[str]): ``fnmatch`` patterns of module keys the checkpoint
             may lack. Defaults to ().
         map_location (str): Where to load the tensors. Defaults to 'cpu'.
+        allowed_unexpected (Sequence[str]): ``fnmatch`` patterns of checkpoint keys the
+            module may lack (``'fc.*'``: the classifier of an ImageNet checkpoint).
+            Defaults to ().
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
-                 allowed_missing: Sequence[str] = (), map_location: str = 'cpu') -> None:
+                 allowed_missing: Sequence[str] = (), map_location: str = 'cpu',
+                 allowed_unexpected: Sequence[str] = ()) -> None:
         if not isinstance(checkpoint, str) or not checkpoint:
             raise ValueError(f'checkpoint must be a path or URL, got {checkpoint!r}')
-        if isinstance(allowed_missing, str):
-            raise ValueError(f'allowed_missing must be a list of patterns, got '
-                             f'{allowed_missing!r}')
+        for name, value in (('allowed_missing', allowed_missing),
+                            ('allowed_unexpected', allowed_unexpected)):
+            if isinstance(value, str):
+                raise ValueError(f'{name} must be a list of patterns, got {value!r}')
         self.checkpoint = checkpoint
         self.prefix = prefix
         self.allowed_missing = tuple(allowed_missing)
+        self.allowed_unexpected = tuple(allowed_unexpected)
         self.map_location = map_location
 
     def __call__(self, module: torch.nn.Module) -> None:
         raw = load_checkpoint_file(self.checkpoint, self.map_location)
         state = extract_state_dict(raw, self.prefix, source=self.checkpoint)
         own = module.state_dict()
-        report = compare_keys(own, state, self.allowed_missing)
+        report = compare_keys(own, state, self.allowed_missing, self.allowed_unexpected)
         if not report.ok:
             hint = resnet_key_hint(list(own), list(state))
             raise CheckpointKeyError(

@@ -72,7 +72,8 @@ class KeyReport:
 
 
 def compare_keys(expected: Mapping[str, Any], found: Mapping[str, Any],
-                 allowed_missing: Sequence[str] = ()) -> KeyReport:
+                 allowed_missing: Sequence[str] = (),
+                 allowed_unexpected: Sequence[str] = ()) -> KeyReport:
     """Compare the keys and shapes of a checkpoint (``found``) with a model's (``expected``).
 
     Args:
@@ -80,6 +81,9 @@ def compare_keys(expected: Mapping[str, Any], found: Mapping[str, Any],
         found (Mapping): The checkpoint's state dict.
         allowed_missing (Sequence[str]): ``fnmatch`` patterns of model keys that may be
             missing. Defaults to ().
+        allowed_unexpected (Sequence[str]): ``fnmatch`` patterns of checkpoint keys the model
+            may lack (e.g. ``'fc.*'``, the classifier of an ImageNet checkpoint taken as a
+            backbone); they are left out of ``unexpected``. Defaults to ().
 
     Returns:
         KeyReport: Keys listed in the order of ``expected`` (missing, shapes) and of ``found``
@@ -94,7 +98,8 @@ def compare_keys(expected: Mapping[str, Any], found: Mapping[str, Any],
             report.shapes[key] = (tuple(found[key].shape), tuple(value.shape))
         else:
             report.matched += 1
-    report.unexpected = [k for k in found if k not in expected]
+    report.unexpected = [k for k in found if k not in expected and not any(
+        fnmatch.fnmatchcase(k, p) for p in allowed_unexpected)]
     return report
 
 

@@ -77,3 +77,58 @@ def test_a_checkpoint_that_does_not_fit_is_not_evaluated(tmp_path):
         run_test(args)
     metrics = run_test(args + ['--partial-load'])
     assert 'mIoU' in metrics
+
+
+def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
+    """Issue 10, case 2: init_cfg=Pretrained of a checkpoint named for another library loaded
+    nothing of the stem (a warning) and trained from random weights. tools/train.py now loads
+    it as VerifiedPretrained: it stops with the counts and the first keys; a classifier's keys
+    may be left over; --partial-load keeps mmengine's lenient load."""
+    import torch
+    from mmpretrain.models.backbones import ResNetV1c as PretrainResNet
+    from mmseg.models.backbones import ResNetV1c as SegResNet
+
+    from mmssl_us.launch import build_train_cfg, train_from_cfg
+    from mmssl_us.transfer.init import CheckpointKeyError
+    data = str(tmp_path / 'knee')
+    write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
+                       seed=0, progress_every=10**6)
+    foreign = str(tmp_path / 'mmpretrain_named.pth')  # stem.0.conv.* instead of stem.0.*
+    torch.save({'state_dict': PretrainResNet(depth=18).state_dict()}, foreign)
+    fitting = str(tmp_path / 'imagenet_like.pth')  # mmseg names plus a classifier
+    state = SegResNet(depth=18).state_dict()
+    state.update({'fc.weight': torch.zeros(10, 512), 'fc.bias': torch.zeros(10)})
+    torch.save({'state_dict': state}, fitting)
+
+    def cfg_for(ckpt, *extra):
+        return build_train_cfg([
+            CONFIG, '--work-dir', str(tmp_path / ('w_' + osp.basename(ckpt) + str(len(extra)))),
+            *extra, '--cfg-options',
+            *_options(data), f'model.backbone.init_cfg.checkpoint={ckpt}',
+            'model.backbone.init_cfg.type=Pretrained', 'train_cfg.max_iters=1',
+            'train_cfg.val_interval=1', 'log_level=WARNING'])
+
+    with pytest.raises(CheckpointKeyError, match=r'mmpretrain_named\.pth.* missing: stem\.0'):
+        train_from_cfg(cfg_for(foreign))
+    train_from_cfg(cfg_for(fitting))  # fc.* of a classification checkpoint is fine
+    train_from_cfg(cfg_for(foreign, '--partial-load'))  # the user's explicit choice
+
+
+def test_strict_pretrained_inits_rewrites_every_pretrained():
+    from mmssl_us.launch import strict_pretrained_inits
+    model = dict(type='EncoderDecoder', pretrained='open-mmlab://resnet50_v1c',
+                 backbone=dict(type='ResNetV1c'),
+                 decode_head=dict(init_cfg=[dict(type='Normal', std=0.01),
+                                            dict(type='Pretrained', checkpoint='h.pth',
+                                                 prefix='head.')]))
+    changed = strict_pretrained_inits(model)
+    assert changed == ['model.pretrained', 'model.decode_head.init_cfg.1']
+    assert model['pretrained'] is None
+    assert model['backbone']['init_cfg']['type'] == 'VerifiedPretrained'
+    assert model['backbone']['init_cfg']['checkpoint'] == 'open-mmlab://resnet50_v1c'
+    assert model['decode_head']['init_cfg'][1] == dict(
+        type='VerifiedPretrained', checkpoint='h.pth', prefix='head.',
+        allowed_unexpected=['fc.*', 'head.*', 'classifier.*'])
+    # a classifier's `pretrained` is the whole model's, not the backbone's: left alone
+    clf = dict(type='ImageClassifier', pretrained='x.pth', backbone=dict(type='ResNet'))
+    assert strict_pretrained_inits(clf) == [] and clf['pretrained'] == 'x.pth'
