@@ -20,7 +20,7 @@ CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', d, '*.py'))
                  for d in ('fcn', 'unet', 'deeplabv3'))
 CONFIGS = [p for group in CONFIGS for p in group]
 NAME = re.compile(r'^(?P<model>[\w.-]+?)-(?P<init>densecl|random|imagenet)_1xb16-40k_'
-                  r'(?P<data>knee|echonet|camus|hc18)-(?P<h>\d+)x(?P<w>\d+)\.py$')
+                  r'(?P<data>knee|echonet|camus|hc18|folder)-(?P<h>\d+)x(?P<w>\d+)\.py$')
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 
 
@@ -72,7 +72,10 @@ def test_config(path):
         assert 'pixel_size_mm' in test.pipeline[-1].meta_keys
     assert cfg.train_dataloader.batch_size == 16 and cfg.train_cfg.max_iters == 40000
     # the model agrees with the dataset and the name
-    classes = DATASETS.get(train.type).METAINFO['classes']
+    # a folder dataset's classes come from the config (a folder study sets them)
+    classes = ((train.get('metainfo') or {}).get('classes')
+               or DATASETS.get(train.type).METAINFO['classes'])
+    assert val.get('metainfo') == train.get('metainfo') == test.get('metainfo')
     assert cfg.model.decode_head.num_classes == cfg.model.auxiliary_head.num_classes == \
         len(classes)
     crop = (int(m.group('h')), int(m.group('w')))
