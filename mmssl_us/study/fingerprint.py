@@ -28,10 +28,30 @@ KEYS = ('data_root', 'synthetic', 'convert', 'folder', 'classes', 'pool', 'pretr
         'extra_inits', 'finetune', 'same_start')
 
 
+def config_digest(path: str) -> str:
+    """sha256 of a config as it resolves (its ``_base_`` files included), or of the file's
+    bytes where it does not parse; '' for a missing file (its absence is reported elsewhere)."""
+    if not osp.isfile(path):
+        return ''
+    try:
+        from mmengine.config import Config
+        text = Config.fromfile(path, import_custom_modules=False).pretty_text
+    except Exception:  # an unparsable config: its bytes still tell a change
+        with open(path, 'rb') as f:
+            return 'sha256:' + hashlib.sha256(f.read()).hexdigest()[:16]
+    return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
 def study_fingerprint(study: Dict[str, Any]) -> Dict[str, Any]:
-    """The part of the study dict that finished runs depend on (JSON-normalised)."""
-    return json.loads(json.dumps({k: study.get(k) for k in KEYS}, sort_keys=True,
-                                 default=str))
+    """The part of the study dict that finished runs depend on (JSON-normalised), with a digest
+    of each referenced config (``<spec>.config_digest``): editing a pretraining or fine-tuning
+    config in place changes what a run computes as much as changing the study does."""
+    out = json.loads(json.dumps({k: study.get(k) for k in KEYS}, sort_keys=True, default=str))
+    specs = [out.get('finetune')] + list((out.get('pretrain') or {}).values())
+    for spec in specs:
+        if isinstance(spec, dict) and isinstance(spec.get('config'), str):
+            spec['config_digest'] = config_digest(spec['config'])
+    return out
 
 
 def _flat(d: Any, prefix: str = '') -> Dict[str, Any]:
@@ -44,10 +64,12 @@ def _flat(d: Any, prefix: str = '') -> Dict[str, Any]:
 
 
 def differing_keys(old: Any, new: Any) -> List[str]:
-    """``'key: old -> new'`` for every dotted key whose value differs (None = absent)."""
+    """``'key: old -> new'`` for every dotted key whose value differs (None = absent). A config
+    digest that the old record lacks (written before digests were kept) is not a difference."""
     a, b = _flat(old), _flat(new)
     return [f'{k}: {a.get(k)!r} -> {b.get(k)!r}'
-            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
+            and not (k.endswith('config_digest') and k not in a)]
 
 
 def settings_digest(study: Dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from mmssl_us.fileio import atomic_copy, atomic_write
 from mmssl_us.process import run_child
 from mmssl_us.transfer import convert_checkpoint, resolve_source
 
-from .fingerprint import check_record
+from .fingerprint import check_record, config_digest
 
 __all__ = ['Pretrained', 'pretrain', 'pretrain_config', 'START_SUFFIX']
 
@@ -112,7 +112,8 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None] =
         # a pretraining (finished or half-done) is reused only under the settings that made it
         os.makedirs(work_dir, exist_ok=True)
         check_record(osp.join(work_dir, 'settings.json'),
-                     dict(spec=spec, data_root=study['data_root'],
+                     dict(spec=spec, config_digest=config_digest(spec['config']),
+                          data_root=study['data_root'],
                           probe=spec.get('probe', study.get('probe')),
                           classes=study.get('classes')),
                      f'the pretraining {name!r} in {work_dir}')

@@ -26,7 +26,7 @@ def test_same_data_and_schedule_length_as_densecl_and_the_papers_distortions():
     assert cfg.train_cfg == dense.train_cfg and cfg.train_cfg.max_epochs == 200
     assert cfg.param_scheduler == dense.param_scheduler
     assert cfg.data_preprocessor == dense.data_preprocessor
-    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3, weight_decay=0.0)
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4, weight_decay=0.0)
     steps = {t.type: t for t in cfg.train_dataloader.dataset.pipeline}
     order = [t.type for t in cfg.train_dataloader.dataset.pipeline]
     assert order == ['LoadUltrasoundFrame', 'SectorRandomResizedCrop', 'KeepRestorationTarget',

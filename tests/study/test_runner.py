@@ -236,3 +236,25 @@ def test_a_pretraining_is_reused_only_under_its_settings(tmp_path):
                                          r"15 -> 100"):
         check_record(path, dict(spec=dict(shrink=dict(max_epochs=100)), data_root='d'),
                      "the pretraining 'densecl'")
+
+
+def test_a_config_edited_in_place_is_a_settings_change(tmp_path):
+    """The study names its configs by path: editing one (another lr) changes what its runs
+    compute, so the fingerprint carries each config's digest and a resume stops naming it."""
+    from mmssl_us.study.fingerprint import check_fingerprint, record_fingerprint
+    cfg = tmp_path / 'pre.py'
+    cfg.write_text("optim_wrapper = dict(optimizer=dict(type='Adam', lr=0.001))\n")
+    study = dict(data_root='d', pretrain=dict(genesis=dict(config=str(cfg))),
+                 finetune=dict(config=str(tmp_path / 'missing.py')))
+    record_fingerprint(str(tmp_path), study)
+    check_fingerprint(str(tmp_path), study)  # unchanged: fine
+    cfg.write_text("optim_wrapper = dict(optimizer=dict(type='Adam', lr=0.0001))\n")
+    with pytest.raises(ValueError, match=r'pretrain\.genesis\.config_digest'):
+        check_fingerprint(str(tmp_path), study)
+    # a fingerprint written before digests were kept is not refused for lacking them
+    import json
+    path = tmp_path / 'study_fingerprint.json'
+    old = json.loads(path.read_text())
+    del old['pretrain']['genesis']['config_digest']
+    path.write_text(json.dumps(old))
+    check_fingerprint(str(tmp_path), study)
