@@ -14,6 +14,8 @@ import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
+from mmssl_us.validate import did_you_mean
+
 __all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
            'run_test', 'format_cfg_options', 'main']
 
@@ -92,10 +94,8 @@ def check_cfg_options(cfg, options: Dict[str, Any], source: str = '--cfg-options
     for key in options:
         top = key.split('.', 1)[0]
         if top not in known:
-            import difflib
-            close = difflib.get_close_matches(top, sorted(known), n=1)
             raise ValueError(f'{source}: {key!r}: the config has no top-level key {top!r}' +
-                             (f' (did you mean {close[0]!r}?)' if close else ''))
+                             did_you_mean(top, known))
 
 
 def _load_cfg(args: argparse.Namespace):

@@ -15,7 +15,7 @@ import math
 from numbers import Integral, Real
 from typing import Any, Optional, Sequence, Tuple, Union
 
-__all__ = ['ArgumentTypeError', 'check_int', 'check_float', 'check_choice', 'check_range',
+__all__ = ['ArgumentTypeError', 'did_you_mean', 'check_int', 'check_float', 'check_choice', 'check_range',
            'check_int_pair']
 
 
@@ -169,3 +169,15 @@ def check_int_pair(name: str, value: Any, low: int = 1) -> Tuple[int, int]:
         return int(pair[0]), int(pair[1])
     what = 'a positive int' if low == 1 else f'an int >= {low}'
     raise ValueError(f'{name} must be {what} or a pair (h, w) of them, got {value!r}')
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``known`` to a mistyped ``name``, or ''.
+
+    Args:
+        name (str): What the user wrote.
+        known (Sequence[str]): The names that exist.
+    """
+    import difflib
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f' (did you mean {close[0]!r}?)' if close else ''

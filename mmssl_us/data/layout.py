@@ -26,7 +26,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ..fileio import atomic_write, link_or_copy
 from ..validate import check_float, check_int

@@ -6,7 +6,7 @@ Used by the pretraining pool (``mmssl_us.pretrain.datasets``) and the leakage gu
 import hashlib
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -174,6 +174,36 @@ def read_video_frame(path: str, index: int) -> np.ndarray:
     if not ok or frame is None:
         raise ValueError(f'cannot decode frame {index} of video {path}')
     return frame
+
+
+def iter_video_frames(path: str, indices: Sequence[int]) -> Iterator[Tuple[int, np.ndarray]]:
+    """Decode the given frames of a video in one sequential pass (no seeking; use
+    :func:`read_video_frame` for one frame). Stops early, silently, where the video ends.
+
+    Args:
+        path (str): The video file.
+        indices (Sequence[int]): Frame indices (0-based) to yield.
+
+    Yields:
+        tuple[int, np.ndarray]: The index and the HxWx3 uint8 BGR frame.
+    """
+    wanted = set(indices)
+    last = max(indices) if indices else -1
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise ValueError(f'cannot open video {path} with OpenCV')
+        for index in range(last + 1):
+            if index not in wanted:
+                if not cap.grab():
+                    break
+                continue
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            yield index, frame
+    finally:
+        cap.release()
 
 
 def dhash(image: np.ndarray, size: int = 16) -> np.ndarray:

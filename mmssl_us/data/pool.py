@@ -25,26 +25,12 @@ import os.path as osp
 import re
 from typing import Dict, Sequence
 
-from ..fileio import atomic_copy
+from ..fileio import link_or_copy
 from .media import IMAGE_SUFFIXES, scan_media
 
 __all__ = ['build_pool']
 
 _SAFE = re.compile(r'[^A-Za-z0-9._-]+')
-
-
-def _place(src: str, dst: str) -> bool:
-    """Link or copy ``src`` to ``dst`` unless a file of that size is there; True if written."""
-    if osp.isfile(dst) and osp.getsize(dst) == osp.getsize(src):
-        return False
-    os.makedirs(osp.dirname(dst), exist_ok=True)
-    if osp.lexists(dst):
-        os.unlink(dst)  # a different file of that name: replaced
-    try:
-        os.link(src, dst)  # a hard link appears whole or not at all
-    except OSError:
-        atomic_copy(src, dst)
-    return True
 
 
 def build_pool(data_root: str, splits: Sequence[str] = ('train',),
@@ -83,6 +69,6 @@ def build_pool(data_root: str, splits: Sequence[str] = ('train',),
                                     f'({", ".join(IMAGE_SUFFIXES)})')
         for path in images:
             rel = osp.relpath(path, src_dir)
-            _place(path, osp.join(pool, sub, _SAFE.sub('-', rel.replace(os.sep, '__'))))
+            link_or_copy(path, osp.join(pool, sub, _SAFE.sub('-', rel.replace(os.sep, '__'))))
         counts[name] = len(images)
     return counts

@@ -55,13 +55,13 @@ import os
 import os.path as osp
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
-                                 sample_frame_indices, scan_media)
+                                 iter_video_frames, sample_frame_indices, scan_media)
 from mmssl_us.fileio import atomic_write
 from mmssl_us.validate import check_choice, check_float, check_int
 
@@ -359,27 +359,6 @@ def list_inputs(src: str, out_dir: Optional[str] = None, frame_step: int = 1,
     return items
 
 
-def _iter_frames(path: str, indices: Sequence[int]) -> Iterator[Tuple[int, np.ndarray]]:
-    """Decode the given frames of a video in one sequential pass (no seeking)."""
-    wanted = set(indices)
-    last = max(indices) if indices else -1
-    cap = cv2.VideoCapture(path)
-    try:
-        if not cap.isOpened():
-            raise ValueError(f'cannot open video {path} with OpenCV')
-        for index in range(last + 1):
-            if index not in wanted:
-                if not cap.grab():
-                    break
-                continue
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                break
-            yield index, frame
-    finally:
-        cap.release()
-
-
 def _png(path: str, img: np.ndarray) -> None:
     ok, buf = cv2.imencode('.png', img)
     if not ok:
@@ -506,7 +485,7 @@ def run_inference(inferencer, src: str, out_dir: str, opacity: float = 0.5,
             record(item, None, shown, label)
             continue
         done = 0
-        for index, frame in _iter_frames(item.path, item.frames):
+        for index, frame in iter_video_frames(item.path, item.frames):
             shown, label = inferencer.predict_array(frame, f'frame {index} of video {item.path}')
             record(item, index, shown, label)
             done += 1

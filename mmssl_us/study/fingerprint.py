@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os.path as osp
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from mmssl_us.fileio import atomic_write
 
@@ -107,16 +107,22 @@ def check_record(path: str, settings: Dict[str, Any], what: str) -> None:
         ValueError: naming ``what`` and up to 8 differing keys.
     """
     new = json.loads(json.dumps(settings, sort_keys=True, default=str))
-    if osp.isfile(path):
-        with open(path, encoding='utf-8') as f:
-            old = json.load(f)
-        diff = differing_keys(old, new)
-        if diff:
-            raise ValueError(f'{what} was made with other settings ({len(diff)} differ: '
-                             + '; '.join(diff[:8]) + f'; recorded in {path}): give the study '
-                             'a new work dir (--work-dir), or restore the old settings')
-        return
-    atomic_write(path, json.dumps(new, indent=1, sort_keys=True))
+    diff = _recorded_differences(path, new)
+    if diff is None:
+        atomic_write(path, json.dumps(new, indent=1, sort_keys=True))
+    elif diff:
+        raise ValueError(f'{what} was made with other settings ({len(diff)} differ: '
+                         + '; '.join(diff[:8]) + f'; recorded in {path}): give the study '
+                         'a new work dir (--work-dir), or restore the old settings')
+
+
+def _recorded_differences(path: str, new: Dict[str, Any]) -> Optional[List[str]]:
+    """:func:`differing_keys` between the JSON record at ``path`` and ``new``; None when
+    there is no record yet."""
+    if not osp.isfile(path):
+        return None
+    with open(path, encoding='utf-8') as f:
+        return differing_keys(json.load(f), new)
 
 
 def record_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
@@ -133,17 +139,11 @@ def check_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
         ValueError: naming up to 8 differing dotted keys with their old and new values.
     """
     path = osp.join(work_dir, FINGERPRINT_FILE)
-    new = study_fingerprint(study)
-    if not osp.isfile(path):
+    if not osp.isfile(path):  # nothing recorded yet: no configs to parse
         return
-    with open(path, encoding='utf-8') as f:
-        old = json.load(f)
-    if old == new:
-        return
-    diff = differing_keys(old, new)
-    if not diff:  # only keys added since, unset (None) in both
-        return
-    shown = '; '.join(diff[:8])
-    raise ValueError(f'{work_dir} holds runs of a study with other settings ({len(diff)} '
-                     f'differ: {shown}). Resuming would mix them in one report: give this '
-                     'study a new work dir (--work-dir), or restore the old settings')
+    diff = _recorded_differences(path, study_fingerprint(study))
+    if diff:  # keys added since and unset in both are no difference
+        raise ValueError(f'{work_dir} holds runs of a study with other settings ({len(diff)} '
+                         f'differ: {"; ".join(diff[:8])}). Resuming would mix them in one '
+                         'report: give this study a new work dir (--work-dir), or restore the '
+                         'old settings')

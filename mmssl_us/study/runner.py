@@ -36,6 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmssl_us.fileio import clean_stale_temporaries
 from mmssl_us.process import WorkDirLock
+from mmssl_us.validate import did_you_mean
 
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
@@ -100,11 +101,8 @@ def check_inits(study: Dict) -> None:
             raise ValueError(f'study.inits: {init!r} is the same-start arm of {parent!r}, '
                              f'which must be in study.inits too')
         if init not in known:
-            import difflib
-            close = difflib.get_close_matches(init, sorted(known), n=1)
             raise ValueError(f'study.inits: {init!r} is neither random, nor in study.pretrain, '
-                             f'nor in study.extra_inits' +
-                             (f' (did you mean {close[0]!r}?)' if close else ''))
+                             f'nor in study.extra_inits' + did_you_mean(init, known))
 
 
 def _call_pretrain(pretrain_fn: Callable, name: str, study: Dict, work_dir: str,
@@ -145,10 +143,8 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
         for key in cfg_options:
             parts = key.split('.')
             if parts[0] == 'study' and len(parts) > 1 and parts[1] not in STUDY_KEYS:
-                import difflib
-                close = difflib.get_close_matches(parts[1], sorted(STUDY_KEYS), n=1)
                 raise ValueError(f'--cfg-options: {key!r}: a study has no key {parts[1]!r}' +
-                                 (f' (did you mean {close[0]!r}?)' if close else ''))
+                                 did_you_mean(parts[1], STUDY_KEYS))
         cfg.merge_from_dict(cfg_options)
     return cfg
 

@@ -134,8 +134,8 @@ class DenseProbeHook(Hook):
             raise FileNotFoundError(f'DenseProbeHook: no images in {img_dir}')
         if split == self.splits[0] and self.fraction < 1:
             from mmssl_us.data.fractions import select_fraction
-            imgs = select_fraction(imgs, self.fraction, self.fraction_seed,
-                                   lambda p: osp.basename(p).split('_', 1)[0])
+            from mmssl_us.data.splits import patient_id
+            imgs = select_fraction(imgs, self.fraction, self.fraction_seed, patient_id)
         pairs = []
         for img in imgs[:self.max_images]:
             stem = osp.splitext(osp.basename(img))[0]
