@@ -29,7 +29,8 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
                     batch_size: Optional[int] = None, depth: Optional[int] = None,
                     head_channels: Optional[int] = None, label_fraction: Optional[float] = None,
                     fraction_seed: Optional[int] = None, seed: Optional[int] = None,
-                    num_workers: Optional[int] = None) -> Dict[str, Any]:
+                    num_workers: Optional[int] = None, warmup_iters: Optional[int] = None,
+                    eval_batch_size: Optional[int] = None) -> Dict[str, Any]:
     """Dotted config keys that shrink (or grow) a segmentation run; None leaves a setting.
 
     Args:
@@ -38,7 +39,9 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
             pipeline and ``model.data_preprocessor.size``. Defaults to None.
         img_scale (int | tuple): Resize scale of ``RandomResize`` (training) and ``Resize``
             (val/test). Defaults to None.
-        max_iters (int): Iterations; also the poly-lr end. Defaults to None.
+        max_iters (int): Iterations; also the end of every lr scheduler that ended at the
+            config's last iteration (the poly decay; a warm-up that ends earlier is kept).
+            Defaults to None.
         val_interval (int): Validation and checkpoint interval (capped at ``max_iters``).
             Defaults to None.
         batch_size (int): Training batch size. Defaults to None.
@@ -49,6 +52,12 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
         fraction_seed (int): Seed of the fraction draw. Defaults to None.
         seed (int): Training seed (``randomness.seed``). Defaults to None.
         num_workers (int): Dataloader workers of all loaders. Defaults to None.
+        warmup_iters (int): A linear warm-up (mmengine ``LinearLR`` from 0.1 of the lr) over
+            the first iterations, before the config's schedulers, which then begin where it
+            ends. Defaults to None (the config's schedule as it is).
+        eval_batch_size (int): Batch size of the val and test loaders (whole images: they must
+            be of one size after the test pipeline's resize; the metrics do not change).
+            Defaults to None.
 
     Returns:
         dict[str, Any]: Dotted key -> value.
@@ -66,18 +75,42 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
         for loader, transform in (('train_dataloader', 'RandomResize'),
                                   ('val_dataloader', 'Resize'), ('test_dataloader', 'Resize')):
             out.update({f'{k}.scale': scale for k in _pipeline_keys(cfg, loader, transform)})
+    schedulers = [dict(s) for s in (cfg.get('param_scheduler', []) or [])]
+    if isinstance(cfg.get('param_scheduler'), dict):
+        schedulers = [dict(cfg.param_scheduler)]
+    changed = False
     if max_iters is not None:
         max_iters = check_int('max_iters', max_iters, low=1)
+        old_end = cfg.train_cfg.get('max_iters')
         out['train_cfg.max_iters'] = max_iters
-        for i, sched in enumerate(cfg.get('param_scheduler', []) or []):
-            if 'end' in sched:
-                out[f'param_scheduler.{i}.end'] = max_iters
+        for sched in schedulers:
+            if 'end' in sched and (sched['end'] == old_end or len(schedulers) == 1):
+                sched['end'] = max_iters
+                changed = True
         val_interval = min(val_interval or cfg.train_cfg.get('val_interval', max_iters),
                            max_iters)
+    if warmup_iters is not None:
+        total = max_iters or cfg.train_cfg.get('max_iters')
+        warmup_iters = check_int('warmup_iters', warmup_iters, low=1,
+                                 high=max(1, int(total) - 1) if total else None)
+        if any(s.get('type') == 'LinearLR' for s in schedulers):
+            raise ValueError('warmup_iters: the config already has a LinearLR warm-up')
+        for sched in schedulers:
+            sched['begin'] = max(int(sched.get('begin', 0)), warmup_iters)
+        schedulers = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+                           end=warmup_iters)] + schedulers
+        changed = True
+    if changed:
+        out['param_scheduler'] = schedulers
     if val_interval is not None:
         val_interval = check_int('val_interval', val_interval, low=1)
         out['train_cfg.val_interval'] = val_interval
         out['default_hooks.checkpoint.interval'] = val_interval
+    if eval_batch_size is not None:
+        eval_batch_size = check_int('eval_batch_size', eval_batch_size, low=1)
+        for loader in ('val_dataloader', 'test_dataloader'):
+            if cfg.get(loader):
+                out[f'{loader}.batch_size'] = eval_batch_size
     if batch_size is not None:
         batch_size = check_int('batch_size', batch_size, low=1)
         out['train_dataloader.batch_size'] = batch_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .stats import PairedDiff, holm, paired_difference
+from .stats import PairedDiff, detectable_difference, holm, paired_difference
 from .weights import BARELY_MOVED
 
 Comparison = Tuple[str, str]  # (init, reference)
@@ -36,13 +36,18 @@ def paired_table(pairs: List[Tuple[PairedDiff, Optional[float]]]) -> List[str]:
     lines = ['## Paired differences (mIoU points, matched on seed)', '',
              f'p (Holm): the paired-t p-values adjusted by Holm\'s step-down method over the '
              f'{sum(d.p_ttest is not None for d, _ in pairs)} comparisons of this table.', '',
-             '| init | minus | fraction | pairs | mean diff | 95% CI | p (paired t) | p (Holm) '
-             '| p (Wilcoxon) | note |', '|---' * 10 + '|']
+             'detectable: the smallest mean difference a paired t-test at 5% would detect '
+             'with 80% power at this number of pairs and this spread of the differences.', '',
+             '| init | minus | fraction | pairs | mean diff | 95% CI | detectable | '
+             'p (paired t) | p (Holm) | p (Wilcoxon) | note |', '|---' * 11 + '|']
     for d, p_holm in pairs:
         ci = '-' if d.ci_low is None else f'[{d.ci_low:+.2f}, {d.ci_high:+.2f}]'
         mean = '-' if d.mean is None else f'{d.mean:+.2f}'
+        mdd = detectable_difference(d.std, d.n)
+        mdd = '-' if mdd is None else f'{mdd:.2f}'
         lines.append(f'| {d.init} | {d.baseline} | {d.fraction:g} | {d.n} | {mean} | {ci} | '
-                     f'{_p(d.p_ttest)} | {_p(p_holm)} | {_p(d.p_wilcoxon)} | {d.note} |')
+                     f'{mdd} | {_p(d.p_ttest)} | {_p(p_holm)} | {_p(d.p_wilcoxon)} | '
+                     f'{d.note} |')
     return lines + ['']
 
 
@@ -56,9 +61,12 @@ def _word(d: PairedDiff, p_holm: Optional[float]) -> str:
 
 
 def verdict(pairs: List[Tuple[PairedDiff, Optional[float]]], start_arms: Mapping[str, str],
-            baseline: str) -> List[str]:
+            baseline: str, gates: Sequence = ()) -> List[str]:
     """Plain sentences at the lowest fraction: does each pretraining beat random init and its
-    own untrained start (the second is the effect of pretraining itself)?"""
+    own untrained start (the second is the effect of pretraining itself)? Where a gate
+    (:mod:`.gates`) fails for the study or for an arm of a comparison, that comparison reads
+    "cannot tell: <gate>" instead."""
+    from .gates import blocking_reasons
     if not pairs:
         return []
     low = min(d.fraction for d, _ in pairs)
@@ -66,16 +74,23 @@ def verdict(pairs: List[Tuple[PairedDiff, Optional[float]]], start_arms: Mapping
     lines = [f'## Verdict at the lowest label fraction ({low:g})', '']
     for pre, start in start_arms.items():
         vs_base, vs_start = at.get((pre, baseline)), at.get((pre, start))
-        for label, got in ((f'{baseline} init', vs_base),
-                           (f'its own untrained start ({start})', vs_start)):
+        for label, got, ref in ((f'{baseline} init', vs_base, baseline),
+                                (f'its own untrained start ({start})', vs_start, start)):
             if got is None:
                 continue
             d, p = got
             mean = '-' if d.mean is None else f'{d.mean:+.2f}'
+            blocked = blocking_reasons(gates, [pre, ref])
+            word = ('cannot tell: ' + '; '.join(blocked)) if blocked else _word(d, p)
             lines.append(f'- **{pre}** vs {label}: {mean} mIoU points over {d.n} seeds, '
-                         f'Holm p {_p(p)}: {_word(d, p)}.')
+                         f'Holm p {_p(p)}: {word}.')
         if vs_start is not None:
             d, p = vs_start
+            blocked = blocking_reasons(gates, [pre, start])
+            if blocked:
+                lines.append(f'- So whether {pre} pretraining helped here **cannot be told**: '
+                             + '; '.join(blocked) + ' (see Gates).')
+                continue
             if not (d.mean is not None and d.mean > 0 and p is not None and p < 0.05):
                 lines.append(f'- So {pre} pretraining did **not** measurably help here: any gap '
                              f'to {baseline} init comes from how the networks were initialised, '

@@ -1,17 +1,20 @@
 """One fine-tuning run of the study, in this process: the study's fine-tuning config, shrunk
 and pointed at the data, from a backbone (or random init), trained on one label fraction with
-one seed, then evaluated once on the test split. The validation curve is kept for the report.
+one seed; the checkpoint that scored best on the validation split (mmengine's
+``CheckpointHook(save_best='mIoU')``) is evaluated once on the test split, never the last
+iterate. The validation curve is kept for the report.
 mmengine and mmseg are imported lazily."""
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.hooks import Hook
 
-__all__ = ['RunKey', 'CurveHook', 'finetune_options', 'class_options', 'finetune_once']
+__all__ = ['RunKey', 'CurveHook', 'PhaseTimer', 'finetune_options', 'class_options',
+           'selection_options', 'best_checkpoint', 'finetune_once']
 
 
 @dataclass(frozen=True)
@@ -75,15 +78,89 @@ def class_options(cfg, classes, img_suffix: Optional[str] = None) -> Dict:
     return options
 
 
+class PhaseTimer(Hook):
+    """Wall-clock seconds a run spends training, validating and testing (for the per-run
+    time split of ``benchmarks/bench_study_run.py`` and the ``seconds_*`` columns)."""
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self) -> None:
+        self.seconds = dict(train=0.0, val=0.0, test=0.0)
+        self._t: Dict[str, float] = {}
+
+    def _start(self, phase: str) -> None:
+        self._t[phase] = time.perf_counter()
+
+    def _stop(self, phase: str) -> None:
+        if phase in self._t:
+            self.seconds[phase] += time.perf_counter() - self._t.pop(phase)
+
+    def before_train(self, runner) -> None:
+        self._start('train')
+
+    def after_train(self, runner) -> None:
+        self._stop('train')
+
+    def before_val_epoch(self, runner) -> None:
+        self._start('val')
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._stop('val')
+
+    def before_test_epoch(self, runner) -> None:
+        self._start('test')
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._stop('test')
+
+
+def selection_options(metric: str = 'mIoU') -> Dict:
+    """Checkpoint options of every study run: mmengine's ``CheckpointHook`` keeps the best
+    validation checkpoint (``save_best``), and only one periodic checkpoint."""
+    return {'default_hooks.checkpoint.save_best': metric,
+            'default_hooks.checkpoint.rule': 'greater',
+            'default_hooks.checkpoint.max_keep_ckpts': 1}
+
+
+def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int]:
+    """The best-val checkpoint that ``CheckpointHook(save_best=...)`` wrote, and its iteration.
+
+    Raises:
+        RuntimeError: no validation ran (nothing to select on), or the file the hook recorded is
+            missing, or its iteration is not the best point of the validation curve.
+    """
+    import os.path as osp
+    import re
+    path = runner.message_hub.get_info('best_ckpt')
+    if not curve or not path:
+        raise RuntimeError(f'{runner.work_dir}: no validation ran during training, so no '
+                           'checkpoint can be selected on val: set a val_interval at most '
+                           'max_iters')
+    if not osp.isfile(path):
+        raise RuntimeError(f'the best-val checkpoint {path} is missing')
+    match = re.search(r'iter_(\d+)\.pth$', path)
+    best = max(curve, key=lambda p: p[1])  # first maximum, as CheckpointHook's strict '>'
+    if match is None or int(match.group(1)) != int(best[0]):
+        raise RuntimeError(f'the best-val checkpoint {path} is not the best point of the '
+                           f'validation curve (iteration {int(best[0])}, mIoU {best[1]:.2f})')
+    return path, int(best[0])
+
+
 def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
                   data_root: str) -> Dict:
-    """Train one fine-tuning run in this process and evaluate it on the test split."""
+    """Train one fine-tuning run in this process, select the checkpoint that validated best
+    and evaluate that one once on the test split.
+
+    The row records the selected iteration (``best_iter``), its val mIoU (``best_val``), the
+    last val mIoU (``last_val``), the labelled subset's size and the time of each phase."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
     import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
+    t_build = time.perf_counter()
     cfg = Config.fromfile(spec['config'])
     options = finetune_options(cfg, spec, data_root)
+    options.update(selection_options())
     options.update({
         'train_dataloader.dataset.label_fraction': key.fraction,
         'train_dataloader.dataset.fraction_seed': key.seed,
@@ -99,13 +176,27 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     cfg.merge_from_dict(options)
     runner = Runner.from_cfg(cfg)
     curve = CurveHook()
+    timer = PhaseTimer()
     runner.register_hook(curve, priority='LOW')
+    runner.register_hook(timer, priority='VERY_HIGH')
+    build_s = time.perf_counter() - t_build
     t0 = time.time()
     runner.train()
+    path, best_iter = best_checkpoint(runner, curve.curve)
+    runner.load_checkpoint(path)  # the safe loader (mmssl_us.checkpoint): weights only
     metrics = runner.test()
+    train_set = runner.train_dataloader.dataset
     row = dict(init=key.init, fraction=key.fraction, seed=key.seed,
+               best_iter=best_iter, best_val=max(p[1] for p in curve.curve),
+               last_val=curve.curve[-1][1], max_iters=int(runner.max_iters),
+               train_images=len(train_set),
+               train_patients=(getattr(train_set, 'fraction_record', None)
+                               or {}).get('n_patients'),
                curve=json.dumps(curve.curve), work_dir=run_dir,
-               seconds=round(time.time() - t0, 1))
+               seconds=round(time.time() - t0, 1), seconds_build=round(build_s, 2),
+               seconds_train=round(timer.seconds['train'] - timer.seconds['val'], 2),
+               seconds_val=round(timer.seconds['val'], 2),
+               seconds_test=round(timer.seconds['test'], 2))
     for k, v in metrics.items():
         try:
             row[k] = float(v)

@@ -11,7 +11,8 @@ from ..fileio import atomic_write
 from .results import read_results
 from .diagnostics import (comparisons_for, diagnostics, paired_rows, paired_table,
                           plot_probe_curves, probe_section, verdict, weight_section)
-from .stats import Summary, cell_stats, convergence_stats
+from .gates import compute_gates, gates_section
+from .stats import Summary, cell_stats, convergence_stats, detectable_difference
 
 
 def _ms(s: Optional[Summary], digits: int = 2) -> str:
@@ -99,9 +100,89 @@ def plot_miou_vs_fraction(rows: List[dict], out_path: str, inits: Sequence[str],
     return out_path
 
 
+def design_section(rows: List[dict], design: Optional[Mapping[str, Mapping[str, int]]]
+                   ) -> List[str]:
+    """How many patients each split holds, how many each fraction trains on, and what
+    difference the design can detect."""
+    lines = ['## Design: what the splits can measure', '']
+    if design:
+        lines.append('Patients (images) per split: ' + ', '.join(
+            f'{s} {d["patients"]} ({d["images"]})' for s, d in design.items()) + '.')
+    trained = {}
+    for r in rows:
+        if r.get('train_patients') is not None:
+            trained.setdefault(float(r['fraction']), set()).add(
+                (int(r['train_patients']), int(r.get('train_images') or 0)))
+    if trained:
+        lines.append('Trained on, per fraction (patients / images; the subset is drawn per '
+                     'seed): ' + '; '.join(
+                         f'{f:g}: ' + ', '.join(f'{p}/{i}' for p, i in sorted(v))
+                         for f, v in sorted(trained.items())) + '.')
+    if len(lines) == 2:
+        return []
+    lines.append('The smallest difference a paired t-test at 5% detects with 80% power at the '
+                 "design's number of seeds and the observed spread of the differences is in "
+                 'the "detectable" column of the paired table.')
+    return lines + ['']
+
+
+def selection_section(rows: List[dict], inits: List[str], fracs: List[float]) -> List[str]:
+    """The iteration selected on val (the test figures are of that checkpoint), per cell."""
+    if not any(r.get('best_iter') is not None for r in rows):
+        return []
+    sel = [dict(r, mIoU=r['best_iter']) for r in rows if r.get('best_iter') is not None]
+    out = _grid('Iteration selected on val (the checkpoint tested)', cell_stats(sel, 'mIoU'),
+                inits, fracs, digits=0)
+    total = sorted({int(r['max_iters']) for r in rows if r.get('max_iters')})
+    if total:
+        out.insert(2, f'Of {", ".join(map(str, total))} iterations. Test figures above are of '
+                   'the best-val checkpoint (mmengine CheckpointHook save_best), not the last '
+                   'iterate.')
+        out.insert(3, '')
+    return out
+
+
+def plot_learning_curves(rows: List[dict], out_path: str,
+                         inits: Sequence[str]) -> Optional[str]:
+    """Validation mIoU against iteration: one panel per fraction, one line per init (mean over
+    seeds) with a band of ± sd; None where no run has a curve."""
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+    fracs = sorted({float(r['fraction']) for r in rows if r.get('curve')})
+    if not fracs:
+        return None
+    fig = Figure(figsize=(4.2 * len(fracs), 3.8), dpi=120)
+    axes = fig.subplots(1, len(fracs), squeeze=False, sharey=True)[0]
+    for ax, frac in zip(axes, fracs):
+        for k, init in enumerate(inits):
+            curves = [dict((int(it), float(v)) for it, v in r['curve']) for r in rows
+                      if r['init'] == init and float(r['fraction']) == frac and r.get('curve')]
+            if not curves:
+                continue
+            its = sorted(set.intersection(*(set(c) for c in curves)))
+            vals = np.array([[c[i] for i in its] for c in curves])
+            mean = vals.mean(axis=0)
+            sd = vals.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros_like(mean)
+            color = colormaps['tab10'](k % 10)
+            ax.plot(its, mean, color=color, label=f'{init} (n={len(curves)})')
+            ax.fill_between(its, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
+        ax.set(title=f'fraction {frac:g}', xlabel='fine-tuning iteration')
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel('val mIoU (%)')
+    axes[-1].legend(fontsize=8)
+    fig.suptitle('Validation mIoU during fine-tuning (mean ± sd over seeds)')
+    fig.tight_layout()
+    fig.savefig(out_path)
+    return out_path
+
+
 def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
-                 pretrainings: Optional[Mapping[str, Mapping]] = None) -> List[str]:
-    """Write ``results.md`` and ``miou_vs_fraction.png`` for a results.csv into ``out_dir``.
+                 pretrainings: Optional[Mapping[str, Mapping]] = None,
+                 design: Optional[Mapping[str, Mapping[str, int]]] = None) -> List[str]:
+    """Write ``results.md``, ``miou_vs_fraction.png`` and ``learning_curves.png`` for a
+    results.csv into ``out_dir``; the report opens with the gates (:mod:`.gates`) and a
+    verdict that says "cannot tell" where one fails.
 
     Args:
         results_csv (str): The study's results file.
@@ -112,6 +193,9 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
             (:func:`mmssl_us.study.weights.weight_change`) and ``probe`` (the DenseProbeHook
             history). Adds the comparison with the same-start arm, the verdict, the weight
             change and the probe sections (and ``probe_curves.png``). Defaults to None.
+        design (Mapping[str, Mapping[str, int]], optional): Per split, ``images`` and
+            ``patients`` (:func:`mmssl_us.study.runner.split_sizes`), for the design section.
+            Defaults to None.
 
     Returns:
         list[str]: Paths of the markdown report and of the plots.
@@ -131,7 +215,10 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
         lines += _grid(f'IoU of class {cls} (%)', cell_stats(rows, f'IoU.{cls}'), inits, fracs)
     start_arms, changes, probes = diagnostics(pretrainings)
     pairs = paired_rows(rows, comparisons_for(inits, baseline, start_arms), fracs)
-    lines[4:4] = verdict(pairs, start_arms, baseline)
+    gates = compute_gates(rows, baseline)
+    lines[4:4] = (gates_section(gates) + verdict(pairs, start_arms, baseline, gates)
+                  + design_section(rows, design))
+    lines += selection_section(rows, inits, fracs)
     lines += paired_table(pairs)
     if baseline not in inits:
         lines += [f'No run has init {baseline!r}: no comparison with it.', '']
@@ -144,5 +231,6 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
     md = osp.join(out_dir, 'results.md')
     atomic_write(md, '\n'.join(lines))
     png = plot_miou_vs_fraction(rows, osp.join(out_dir, 'miou_vs_fraction.png'), inits)
+    curves_png = plot_learning_curves(rows, osp.join(out_dir, 'learning_curves.png'), inits)
     probe_png = plot_probe_curves(probes, osp.join(out_dir, 'probe_curves.png'))
-    return [md, png] + ([probe_png] if probe_png else [])
+    return [md, png] + ([curves_png] if curves_png else []) + ([probe_png] if probe_png else [])

@@ -242,7 +242,8 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
             f'({format_duration(time.time() - t0)})')
     paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
                               pretrainings={n: r.report_entry()
-                                            for n, r in pretrainings.items()}))
+                                            for n, r in pretrainings.items()},
+                              design=split_sizes(study['data_root'])))
     if study.get('tsne'):
         paths.append(tsne_figure(study, backbones, inits, work_dir, log))
     with open(paths[0], encoding='utf-8') as f:
@@ -251,6 +252,22 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
     for p in paths:
         log(f'[study] report: {p}')
     return work_dir
+
+
+def split_sizes(data_root: str) -> Dict[str, Dict[str, int]]:
+    """Images and patients (the file-name rule of :func:`mmssl_us.data.splits.patient_id`) of
+    each labelled split under ``<data_root>/images``, for the report's design section."""
+    from mmssl_us.data.media import IMAGE_SUFFIXES
+    from mmssl_us.data.splits import patient_id
+    out: Dict[str, Dict[str, int]] = {}
+    for split in ('train', 'val', 'test'):
+        folder = osp.join(data_root, 'images', split)
+        if not osp.isdir(folder):
+            continue
+        names = [n for n in os.listdir(folder) if osp.splitext(n)[1].lower() in IMAGE_SUFFIXES]
+        out[split] = dict(images=len(names),
+                          patients=len({patient_id(n, 'prefix') for n in names}))
+    return out
 
 
 def tsne_figure(study: Dict, backbones: Dict[str, Optional[str]], inits: Sequence[str],

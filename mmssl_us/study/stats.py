@@ -219,3 +219,15 @@ def holm(pvalues: Sequence[Optional[float]]) -> List[Optional[float]]:
         running = max(running, min(1.0, (m - k) * p))
         out[i] = running
     return out
+
+
+def detectable_difference(sd: Optional[float], n: int, alpha: float = 0.05,
+                          power: float = 0.8) -> Optional[float]:
+    """Smallest mean paired difference a two-sided paired t-test at ``alpha`` detects with
+    ``power``, for ``n`` pairs whose differences spread by ``sd``:
+    ``(t(1 - alpha/2, n-1) + t(power, n-1)) * sd / sqrt(n)`` (the usual approximation; it
+    ignores the noncentral t). None for n < 2 or no sd."""
+    if sd is None or n < 2:
+        return None
+    k = float(sps.t.ppf(1 - alpha / 2, n - 1)) + float(sps.t.ppf(power, n - 1))
+    return k * float(sd) / math.sqrt(n)

@@ -96,8 +96,10 @@ def test_report_numbers_as_computed(tmp_path):
     p2 = sps.ttest_rel([72.0, 74.0], [70.0, 71.0]).pvalue
     holm = [min(1, 2 * min(p, p2)), min(1, max(2 * min(p, p2), max(p, p2)))]
     holm_p = holm[0] if p <= p2 else holm[1]
+    # the smallest difference detectable with 80% power: (t(.975, 2) + t(.8, 2)) * sd / sqrt(n)
+    mdd = (sps.t.ppf(0.975, 2) + sps.t.ppf(0.8, 2)) * 3.0 / math.sqrt(3)
     assert (f'| densecl | random | 0.05 | 3 | +10.00 | [{10 - half:+.2f}, {10 + half:+.2f}] | '
-            f'{p:.3g} | {holm_p:.3g} |') in md
+            f'{mdd:.2f} | {p:.3g} | {holm_p:.3g} |') in md
     # paired at 0.5 over seeds 0 and 1 only: differences 2, 3
     assert '| densecl | random | 0.5 | 2 | +2.50 |' in md
     assert 'over the 2 comparisons' in md and 'Holm-adjusted' in md
@@ -150,13 +152,27 @@ def test_same_start_arm_verdict_weight_change_and_probe(tmp_path):
     assert f'| densecl | densecl_start | 0.05 | 3 | {d.mean():+.2f} |' in md
     assert f'{p_start:.3g}' in md and 'over the 4 comparisons' in md  # + start vs random
     assert '| densecl | densecl_start | 0.5 |' not in md  # no start arm at 0.5: no row
-    verdict = md[md.index('## Verdict'):md.index('## mIoU')]
+    start = md.index('## Verdict')
+    verdict = md[start:md.index('\n## ', start)]
     assert '**densecl** vs random init: +10.00' in verdict
     assert '**densecl** vs its own untrained start (densecl_start): +0.00' in verdict
-    assert 'did **not** measurably help' in verdict
+    # these curves still rise in their last quarter (and the start arm's has one point): the
+    # gate withholds the verdict
+    assert 'cannot tell: not converged (densecl, densecl_start)' in verdict
+    assert 'did **not** measurably help' not in verdict
+    # the same runs on their plateau: the verdict is given
+    flat = tmp_path / 'flat.csv'
+    for row in read_results(str(path)):
+        m = row['mIoU']
+        append_row(str(flat), dict(row, curve=[[100, m - 5], [200, m - 0.5], [300, m]]))
+    out_flat = write_report(str(flat), str(tmp_path / 'flat'), pretrainings={
+        'densecl': dict(start_arm='densecl_start', weight_change=change, probe=probe)})
+    text = open(out_flat[0], encoding='utf-8').read()
+    assert 'did **not** measurably help' in text and 'cannot tell:' not in text
     assert '| densecl | 0.20 | 0.40 | 0.0002 |' in md
     assert 'Warning**: densecl moved its weights by 0.40%' in md
     assert '| densecl | 60.00 | 66.50 (5) | 64.00 (10) |' in md
-    assert out[2].endswith('probe_curves.png')
-    with open(out[2], 'rb') as f:
+    probe_png = [p for p in out if p.endswith('probe_curves.png')]
+    assert len(probe_png) == 1 and out[2].endswith('learning_curves.png')
+    with open(probe_png[0], 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'

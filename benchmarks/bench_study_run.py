@@ -1,0 +1,94 @@
+"""Where the time of one study fine-tuning run goes, before and after the evaluation speed-up.
+
+Runs :func:`mmssl_us.study.finetune.finetune_once` (random init, the quickstart's FCN R18-D8
+recipe) on a generated synthetic knee set, alternating two settings run by run so that load
+from other processes hits both alike:
+
+- ``before``: validation and test one image per forward pass (the loaders' ``batch_size=1`` of
+  the segmentation configs);
+- ``after``: ``eval_batch_size`` images per forward pass (whole images of one size, so the
+  metrics cannot change: the script checks the test mIoU and the validation curve are equal).
+
+It prints, per run and as medians, the seconds spent building the runner, in training steps,
+in validation passes and in the test, and the total.
+
+    python benchmarks/bench_study_run.py                       # 2 x 2 runs of 100 iterations
+    python benchmarks/bench_study_run.py --iters 400 --val-interval 50 --repeats 1
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py')
+PHASES = ('seconds_build', 'seconds_train', 'seconds_val', 'seconds_test', 'seconds')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--iters', type=int, default=100, help='fine-tuning iterations')
+    p.add_argument('--val-interval', type=int, default=25)
+    p.add_argument('--repeats', type=int, default=2, help='runs of each setting')
+    p.add_argument('--eval-batch', type=int, default=8, help="the 'after' eval batch size")
+    p.add_argument('--patients', type=int, default=30, help='patients per split')
+    p.add_argument('--size', type=int, default=128)
+    p.add_argument('--crop', type=int, default=64)
+    p.add_argument('--lr', type=float, default=0.01)
+    p.add_argument('--data', default=None, help='existing knee-layout folder (default: make one)')
+    return p.parse_args(argv)
+
+
+def spec(args, eval_batch):
+    return dict(config=CONFIG,
+                shrink=dict(crop_size=args.crop, img_scale=args.size, max_iters=args.iters,
+                            val_interval=args.val_interval, batch_size=8, depth=18,
+                            head_channels=128, num_workers=0,
+                            warmup_iters=max(1, args.iters // 20), eval_batch_size=eval_batch),
+                cfg_options={'log_level': 'WARNING', 'optim_wrapper.optimizer.lr': args.lr,
+                             'default_hooks.checkpoint.interval': args.iters})
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmssl_us.study.finetune import RunKey, finetune_once
+    tmp = tempfile.mkdtemp(prefix='bench_study_run_')
+    data = args.data
+    if data is None:
+        from mmssl_us.synthetic.writer import write_knee_dataset
+        data = osp.join(tmp, 'knee')
+        t0 = time.perf_counter()
+        write_knee_dataset(data, n_patients=3 * args.patients, frames_per_patient=4,
+                           n_unlabelled=0, split=(1 / 3, 1 / 3, 1 / 3), seed=0,
+                           size=(args.size, args.size), progress_every=10**9)
+        print(f'data: {3 * args.patients} patients x 4 frames in {data} '
+              f'({time.perf_counter() - t0:.1f} s)')
+    settings = {'before': 1, 'after': args.eval_batch}
+    rows = {name: [] for name in settings}
+    for rep in range(args.repeats):
+        for name, batch in settings.items():
+            row = finetune_once(RunKey('random', 1.0, 0), spec(args, batch),
+                                None, osp.join(tmp, f'{name}_{rep}'), data)
+            rows[name].append(row)
+            print(f'{name} (eval batch {batch}) run {rep + 1}: ' + ', '.join(
+                f'{k[8:] or "total"} {row[k]:.1f} s' for k in PHASES) +
+                f' | test mIoU {row["mIoU"]:.2f}', flush=True)
+    print(f'\nmedian seconds per run ({args.iters} iterations, validation every '
+          f'{args.val_interval}, {args.repeats} run(s) each):')
+    print('| setting | runner build | training steps | validation | test | total |')
+    print('|---|---|---|---|---|---|')
+    for name in settings:
+        med = [statistics.median(r[k] for r in rows[name]) for k in PHASES]
+        print(f'| {name} (eval batch {settings[name]}) | ' +
+              ' | '.join(f'{m:.1f}' for m in med) + ' |')
+    same = all(a['mIoU'] == b['mIoU'] and json.loads(a['curve']) == json.loads(b['curve'])
+               for a, b in zip(rows['before'], rows['after']))
+    print(f'\ntest mIoU and validation curves identical before/after: {same}')
+    return 0 if same else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
