@@ -167,6 +167,12 @@ def _prepare_cpu_distributed(cfg) -> None:
     with gloo ourselves (mmengine then skips its own init) and wrap without device ids, with
     SyncBN layers turned into plain BN (SyncBN needs CUDA; each process then normalises its own
     batch when training, and evaluation uses the running statistics either way).
+
+    Each process then keeps running statistics of its own batches, so mmengine's
+    ``SyncBuffersHook`` is added: it averages the buffers over the processes before every
+    validation and after every epoch. Without it each process validated its own variant of the
+    model (rank 0's statistics on rank 0's images, rank 1's on rank 1's) and the "best"
+    checkpoint, written with rank 0's statistics, scored otherwise when tested.
     """
     import torch
     import torch.distributed as dist
@@ -183,6 +189,9 @@ def _prepare_cpu_distributed(cfg) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     wrapper.update(type='CPUDistributedDataParallel', device_ids=None)
     cfg.model_wrapper_cfg = wrapper
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).endswith('SyncBuffersHook') for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SyncBuffersHook')]
 
 
 def _runner(cfg):
