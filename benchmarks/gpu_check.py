@@ -330,7 +330,7 @@ def estimate_rows(rows: List[dict], batch: int) -> List[dict]:
         if steps:
             best = max(steps, key=lambda r: r['rate'])
             rate = min([best['rate']] + loader)
-            bound = 'loader' if loader and loader[0] < best['rate'] else 'GPU step'
+            bound = 'loader' if loader and loader[0] < best['rate'] else 'step'
             out.append(dict(part='estimate', config=f'DenseCL ours, {EPOCHS} epochs x '
                             f'{POOL_IMAGES} images', precision=best['precision'],
                             channels_last=best['channels_last'], unit='hours',
