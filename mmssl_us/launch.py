@@ -61,6 +61,10 @@ def train_parser() -> argparse.ArgumentParser:
                         'the work dir, with a path from that checkpoint')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs a GPU)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log to TensorBoard (mmengine TensorboardVisBackend; event '
+                        'files in <work_dir>/<timestamp>/vis_data). MMSSL_US_TENSORBOARD=1 in the '
+                        'environment does the same for every run, the study\'s included')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr linearly with the total batch size '
                         '(needs auto_scale_lr in the config)')
@@ -138,6 +142,7 @@ def build_train_cfg(argv: Optional[Sequence[str]] = None):
             raise ValueError('--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) '
                              f'in {args.config}')
         cfg.auto_scale_lr.enable = True
+    cfg['_tensorboard'] = bool(args.tensorboard)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -167,6 +172,12 @@ def _prepare_cpu_distributed(cfg) -> None:
     with gloo ourselves (mmengine then skips its own init) and wrap without device ids, with
     SyncBN layers turned into plain BN (SyncBN needs CUDA; each process then normalises its own
     batch when training, and evaluation uses the running statistics either way).
+
+    Each process then keeps running statistics of its own batches, so mmengine's
+    ``SyncBuffersHook`` is added: it averages the buffers over the processes before every
+    validation and after every epoch. Without it each process validated its own variant of the
+    model (rank 0's statistics on rank 0's images, rank 1's on rank 1's) and the "best"
+    checkpoint, written with rank 0's statistics, scored otherwise when tested.
     """
     import torch
     import torch.distributed as dist
@@ -183,6 +194,9 @@ def _prepare_cpu_distributed(cfg) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     wrapper.update(type='CPUDistributedDataParallel', device_ids=None)
     cfg.model_wrapper_cfg = wrapper
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).endswith('SyncBuffersHook') for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SyncBuffersHook')]
 
 
 def _runner(cfg):
@@ -286,6 +300,9 @@ def strict_pretrained_inits(model_cfg) -> List[str]:
 def train_from_cfg(cfg):
     """Check what would otherwise fail late or in silence, then train ``cfg``."""
     partial = cfg.pop('_partial_load', False)
+    from mmssl_us.tensorboard_log import enable_tensorboard, wanted
+    if cfg.pop('_tensorboard', False) or wanted():
+        enable_tensorboard(cfg)
     if not partial and cfg.get('model') is not None:
         for where in strict_pretrained_inits(cfg.model):
             print(f'{where}: Pretrained is loaded as VerifiedPretrained (stops on a missing or '

@@ -38,6 +38,12 @@ OPTIONAL = [
     ('shapely', None, 'imported by mmdet (mask structures)'),
     ('terminaltables', None, 'imported by mmdet (evaluation tables)'),
 ]
+# optional: TensorBoard logging (tools/train.py --tensorboard, MMSSL_US_TENSORBOARD=1);
+# tools/setup.sh installs it and goes on without it when that fails (its tests skip)
+TENSORBOARD = [
+    ('tensorboard', None, 'TensorBoard logging (--tensorboard, MMSSL_US_TENSORBOARD=1)'),
+]
+GROUPS = dict(mmdet=OPTIONAL, tensorboard=TENSORBOARD)
 
 
 def _check(expected, quiet, label=''):
@@ -62,9 +68,12 @@ def main() -> int:
     parser.add_argument('--quiet', action='store_true')
     parser.add_argument('--optional', action='store_true',
                         help='check the optional packages only (exit 1 when one is missing)')
+    parser.add_argument('--group', choices=sorted(GROUPS),
+                        help='with --optional: only this group (default: all)')
     args = parser.parse_args()
     if args.optional:
-        problems = _check(OPTIONAL, args.quiet, ' (optional)')
+        expected = GROUPS[args.group] if args.group else OPTIONAL + TENSORBOARD
+        problems = _check(expected, args.quiet, ' (optional)')
         for p in problems:
             if not args.quiet:
                 print('MISSING (optional) ' + p)
@@ -83,7 +92,7 @@ def main() -> int:
         if not args.quiet:
             print('MISSING ' + p)
     if not args.quiet:
-        for p in _check(OPTIONAL, args.quiet, ' (optional)'):
+        for p in _check(OPTIONAL + TENSORBOARD, args.quiet, ' (optional)'):
             print('missing (optional, not required) ' + p)
     return 1 if problems else 0
 

@@ -2,7 +2,8 @@
 # Set up mmssl_us in ./.venv: torch, torchvision, mmcv 2.1.0 built against that torch,
 # mmengine, mmsegmentation, mmpretrain, the plugin itself (editable), and, optional but
 # installed, mmdetection 3.3.0 for the detection transfer (configs/faster_rcnn): when that step
-# fails the set-up says so and finishes without it (tests that need mmdet skip).
+# fails the set-up says so and finishes without it (tests that need mmdet skip); tensorboard
+# (optional the same way) for tools/train.py --tensorboard / MMSSL_US_TENSORBOARD=1.
 #
 # Idempotent: a second run checks what is installed and installs nothing it does not need.
 # Where the base Python already has torch (a GPU box with its own CUDA build), the venv sees it
@@ -61,12 +62,12 @@ pip_install() {
 # mmcv < 2.2.0, which 2.1.0 meets), then only what mmdet imports at run time. A failure (no
 # registry, say) is reported and the set-up goes on without it.
 install_mmdet() {
-  if "$PY" "$ROOT/tools/check_env.py" --optional --quiet 2>/dev/null; then
+  if "$PY" "$ROOT/tools/check_env.py" --optional --group mmdet --quiet 2>/dev/null; then
     return 0
   fi
   say "installing mmdet 3.3.0 (optional: detection transfer, configs/faster_rcnn)"
   if pip_install --no-deps "mmdet==3.3.0" && pip_install pycocotools shapely terminaltables six tqdm \
-      && "$PY" "$ROOT/tools/check_env.py" --optional --quiet; then
+      && "$PY" "$ROOT/tools/check_env.py" --optional --group mmdet --quiet; then
     say "mmdet 3.3.0 installed"
   else
     say "WARNING: mmdet could not be installed; everything else works, the detection config"
@@ -74,9 +75,27 @@ install_mmdet() {
   fi
 }
 
+# Optional: TensorBoard logging (tools/train.py --tensorboard, MMSSL_US_TENSORBOARD=1) through
+# mmengine's TensorboardVisBackend (torch.utils.tensorboard). A failure is reported and the
+# set-up goes on without it (its tests skip).
+install_tensorboard() {
+  if "$PY" "$ROOT/tools/check_env.py" --optional --group tensorboard --quiet 2>/dev/null; then
+    return 0
+  fi
+  say "installing tensorboard (optional: --tensorboard / MMSSL_US_TENSORBOARD=1)"
+  if pip_install tensorboard \
+      && "$PY" "$ROOT/tools/check_env.py" --optional --group tensorboard --quiet; then
+    say "tensorboard installed"
+  else
+    say "WARNING: tensorboard could not be installed; everything else works, --tensorboard"
+    say "         is unavailable (its tests skip). Retry: bash tools/setup.sh"
+  fi
+}
+
 # Fast path: everything importable at the right versions -> only the optional step if missing.
 if "$PY" "$ROOT/tools/check_env.py" --quiet 2>/dev/null; then
   install_mmdet
+  install_tensorboard
   say "environment already complete ($VENV)"
   exit 0
 fi
@@ -118,4 +137,5 @@ pip_install --no-build-isolation --no-deps -e "$ROOT"
 
 "$PY" "$ROOT/tools/check_env.py" || die "the environment is incomplete (see above)"
 install_mmdet
+install_tensorboard
 say "done: $VENV"

@@ -1,4 +1,5 @@
 """Size and check the negative-key queue of MoCo-style models before training starts."""
+import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -21,6 +22,14 @@ class NegativeQueueHook(Hook):
     queue is not a multiple of the global batch (upstream only asserts during the first update),
     and warns when the queue is longer than the data set (stale duplicate keys). Both need
     ``drop_last=True``: a short last batch breaks the fixed-stride queue update.
+
+    A checkpoint's queues are kept when it is loaded (``after_load_checkpoint``, before the
+    weights reach the model): with ``queue_len='auto'`` the queues take the checkpoint's
+    length, so a run written by 2 processes resumes under 1 (whose own rule would give another
+    length) with the keys it saved instead of mmengine's "size mismatch" warning and fresh
+    random queues. The saved length must be a multiple of the new global batch; a pointer that
+    is not is made 0 by rotating the saved queue (the same keys, in the same order of
+    replacement).
 
     Args:
         max_len (int): Upper bound of the automatic length. Defaults to 65536.
@@ -49,6 +58,8 @@ class NegativeQueueHook(Hook):
                              f'last batch cannot refill a queue in steps of {batch_size}')
         world_size = get_world_size()
         dataset_size = len(loader.dataset)
+        self._batch = (batch_size, world_size)
+        self._auto = model.queue_len == 'auto'
         if model.queue_len == 'auto':
             queue_len = resolve_queue_len(dataset_size, batch_size, world_size, self.max_len)
             model.resize_queues(queue_len)
@@ -64,3 +75,48 @@ class NegativeQueueHook(Hook):
                 f'training samples: each image sits in the queue about '
                 f'{model.queue_len / dataset_size:.1f} times, mostly as stale keys; consider '
                 'queue_len="auto"')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Fit the model's queues to a loaded checkpoint's (see the class docstring)."""
+        batch = getattr(self, '_batch', None)
+        state = checkpoint.get('state_dict')
+        if batch is None or not isinstance(state, dict):
+            return  # not training (test / val), or a checkpoint without weights
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        saved = {name: state.get(name) for name in model.queue_names}
+        if any(q is None for q in saved.values()):
+            return  # no queue in the file (e.g. another model's weights): nothing to keep
+        lengths = {int(q.shape[1]) for q in saved.values()}
+        if len(lengths) != 1:
+            raise ValueError(f'the checkpoint\'s queues differ in length: '
+                             f'{ {n: tuple(q.shape) for n, q in saved.items()} }')
+        saved_len = lengths.pop()
+        batch_size, world_size = batch
+        global_batch = batch_size * world_size
+        if saved_len != model.queue_len:
+            if not self._auto:
+                raise ValueError(
+                    f'the checkpoint\'s queues hold {saved_len} keys but the config says '
+                    f'queue_len={model.queue_len}: resume with queue_len={saved_len} or '
+                    '"auto" (which keeps the saved length)')
+            if saved_len % global_batch != 0:
+                raise ValueError(
+                    f'the checkpoint\'s queues hold {saved_len} keys, not a multiple of this '
+                    f'run\'s global batch {global_batch} (batch_size={batch_size} x '
+                    f'world_size={world_size}): resume with a global batch that divides '
+                    f'{saved_len}')
+            runner.logger.info(
+                f'NegativeQueueHook: keeping the checkpoint\'s queue length {saved_len} '
+                f'(queue_len="auto" gave {model.queue_len} for the global batch '
+                f'{batch_size} x {world_size})')
+            model.resize_queues(saved_len)
+        for name, queue in saved.items():
+            key = f'{name}_ptr'
+            ptr = int(state[key]) if key in state else 0
+            if ptr % global_batch:
+                # e.g. written by 1 process at batch B, resumed by 2: the next global batch
+                # would run past the end of the queue. Oldest key first, pointer at 0.
+                state[name] = torch.roll(queue, shifts=-ptr, dims=1)
+                state[key] = torch.zeros_like(state[key])
+                runner.logger.info(f'NegativeQueueHook: {name} rotated by {ptr} so that its '
+                                   f'pointer is a multiple of the global batch {global_batch}')

@@ -165,3 +165,64 @@ def test_a_resume_after_the_depth_changed_is_named(tmp_path, media):
     cfg.experiment_name = 'deeper'
     with pytest.raises(ValueError, match=r'cannot resume in .*another shape.*depth'):
         train_from_cfg(cfg)
+
+
+class _Runner:
+    """What NegativeQueueHook.after_load_checkpoint reads: the model and a logger."""
+
+    def __init__(self, model):
+        import logging
+        self.model, self.logger = model, logging.getLogger('test')
+
+
+def _loaded(hook, model, batch_size, world_size, auto=True):
+    hook._batch, hook._auto = (batch_size, world_size), auto  # what before_run records
+
+
+def test_a_checkpoint_queue_of_another_length_is_kept_under_auto(build_model):
+    """Issue 22: a 2-process checkpoint (queue 16) resumed by 1 process, whose 'auto' rule
+    gives 20, lost its keys ("size mismatch" warning, fresh random queues)."""
+    from mmssl_us.pretrain.hooks import NegativeQueueHook
+    model = build_model(queue_len='auto')
+    model.resize_queues(20)
+    saved = {n: torch.nn.functional.normalize(torch.randn(16, 16), dim=0)
+             for n in ('queue', 'queue2')}
+    state = dict(saved, queue_ptr=torch.tensor([8]), queue2_ptr=torch.tensor([8]))
+    hook = NegativeQueueHook()
+    _loaded(hook, model, batch_size=4, world_size=1)
+    hook.after_load_checkpoint(_Runner(model), {'state_dict': state})
+    assert model.queue_len == 16 and model.queue.shape == (16, 16)
+    model.load_state_dict(state, strict=False)
+    torch.testing.assert_close(model.queue, saved['queue'], rtol=0, atol=0)
+    assert int(model.queue_ptr) == 8  # 8 is a multiple of the batch 4: unchanged
+
+
+def test_a_pointer_off_the_global_batch_is_rotated_to_zero(build_model):
+    """Written by 1 process at batch 4 (pointer 4), resumed by 2 (global batch 8): the next
+    write would run past the end; the queue is rotated so the oldest key comes first."""
+    from mmssl_us.pretrain.hooks import NegativeQueueHook
+    model = build_model(queue_len=16)
+    queue = torch.arange(16.).repeat(16, 1)
+    state = dict(queue=queue.clone(), queue2=queue.clone(), queue_ptr=torch.tensor([4]),
+                 queue2_ptr=torch.tensor([4]))
+    hook = NegativeQueueHook()
+    _loaded(hook, model, batch_size=4, world_size=2, auto=False)
+    hook.after_load_checkpoint(_Runner(model), {'state_dict': state})
+    assert int(state['queue_ptr']) == 0
+    assert state['queue'][0].tolist() == list(range(4, 16)) + list(range(4))
+
+
+def test_checkpoint_queues_that_cannot_fit_are_named(build_model):
+    from mmssl_us.pretrain.hooks import NegativeQueueHook
+    model = build_model(queue_len=8)
+    state = dict(queue=torch.zeros(16, 12), queue2=torch.zeros(16, 12),
+                 queue_ptr=torch.tensor([0]), queue2_ptr=torch.tensor([0]))
+    hook = NegativeQueueHook()
+    _loaded(hook, model, batch_size=4, world_size=1, auto=False)
+    with pytest.raises(ValueError, match=r'hold 12 keys but the config says queue_len=8'):
+        hook.after_load_checkpoint(_Runner(model), {'state_dict': state})
+    auto = build_model(queue_len='auto')
+    _loaded(hook, auto, batch_size=4, world_size=2)
+    with pytest.raises(ValueError, match=r'12 keys, not a multiple of .* global batch 8 '
+                       r'\(batch_size=4 x world_size=2\)'):
+        hook.after_load_checkpoint(_Runner(auto), {'state_dict': state})

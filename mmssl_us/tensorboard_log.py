@@ -1,0 +1,91 @@
+"""TensorBoard logging through mmengine's ``TensorboardVisBackend``, switched on without editing
+a config: ``tools/train.py --tensorboard`` or ``MMSSL_US_TENSORBOARD=1`` in the environment.
+
+Everything a run sends to its visualizer then also goes to TensorBoard event files in
+``<work_dir>/<timestamp>/vis_data/`` next to the local ``scalars.json``: losses and learning
+rates, validation metrics, the pretraining probe's ``probe/mIoU``. ``tensorboard --logdir
+work_dirs`` shows them. The ``tensorboard`` package is optional (``tools/setup.sh`` installs it;
+``tools/check_env.py`` reports it).
+
+Two ways in, because runs are built in two ways: :func:`enable_tensorboard` adds the backend to a
+config (``mmssl_us.launch.train_from_cfg``: tools/train.py, dist_train.sh, slurm_train.sh and the
+study's pretraining processes); :func:`attach_tensorboard` adds it to a runner that was built
+without it (a study's fine-tuning builds its own Runner; the knee configs' ``LabelFractionHook``
+calls it when the variable is set).
+"""
+import importlib.util
+import os
+import os.path as osp
+
+__all__ = ['ENV', 'wanted', 'check_available', 'enable_tensorboard', 'attach_tensorboard']
+
+#: the environment switch: '1' on, '0' or unset off
+ENV = 'MMSSL_US_TENSORBOARD'
+BACKEND = 'TensorboardVisBackend'
+
+
+def wanted(env=None) -> bool:
+    """Whether ``MMSSL_US_TENSORBOARD`` asks for TensorBoard.
+
+    Raises:
+        ValueError: a value other than '0', '1' or empty (a typo would otherwise log nothing).
+    """
+    value = (os.environ if env is None else env).get(ENV, '').strip()
+    if value not in ('', '0', '1'):
+        raise ValueError(f'{ENV}={value!r}: use 1 (TensorBoard on) or 0 (off)')
+    return value == '1'
+
+
+def check_available() -> None:
+    """Raise ImportError with the install command when the tensorboard package is missing."""
+    try:
+        found = importlib.util.find_spec('tensorboard') is not None
+    except (ImportError, ValueError):  # a broken or stubbed module
+        found = False
+    if not found:
+        raise ImportError('TensorBoard logging (--tensorboard / MMSSL_US_TENSORBOARD=1) needs the '
+                          'optional tensorboard package: pip install tensorboard (or bash '
+                          'tools/setup.sh, which installs it)')
+
+
+def _is_tensorboard(backend) -> bool:
+    kind = backend.get('type') if isinstance(backend, dict) else type(backend).__name__
+    kind = getattr(kind, '__name__', kind)
+    return isinstance(kind, str) and kind.rsplit('.', 1)[-1] == BACKEND
+
+
+def enable_tensorboard(cfg) -> bool:
+    """Add ``TensorboardVisBackend`` to ``cfg.visualizer.vis_backends`` in place (a visualizer
+    with the local and the TensorBoard backend when the config has none).
+
+    Returns:
+        bool: False when the config already had it.
+    """
+    check_available()
+    visualizer = cfg.get('visualizer')
+    if visualizer is None:
+        cfg.visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend'),
+                                                               dict(type=BACKEND)])
+        return True
+    backends = list(visualizer.get('vis_backends') or [])
+    if any(_is_tensorboard(b) for b in backends):
+        return False
+    visualizer['vis_backends'] = backends + [dict(type=BACKEND)]
+    return True
+
+
+def attach_tensorboard(runner) -> bool:
+    """Add a TensorBoard backend to a built runner's visualizer (event files in
+    ``<log_dir>/vis_data``, where the visualizer's other backends write).
+
+    Returns:
+        bool: False when the visualizer already had one.
+    """
+    check_available()
+    from mmengine.visualization import TensorboardVisBackend
+    visualizer = runner.visualizer
+    backends = visualizer._vis_backends  # mmengine 0.10 keeps them here, by name
+    if any(_is_tensorboard(b) for b in backends.values()):
+        return False
+    backends[BACKEND] = TensorboardVisBackend(save_dir=osp.join(runner.log_dir, 'vis_data'))
+    return True
