@@ -7,17 +7,14 @@ rates, validation metrics, the pretraining probe's ``probe/mIoU``. ``tensorboard
 work_dirs`` shows them. The ``tensorboard`` package is optional (``tools/setup.sh`` installs it;
 ``tools/check_env.py`` reports it).
 
-Two ways in, because runs are built in two ways: :func:`enable_tensorboard` adds the backend to a
-config (``mmssl_us.launch.train_from_cfg``: tools/train.py, dist_train.sh, slurm_train.sh and the
-study's pretraining processes); :func:`attach_tensorboard` adds it to a runner that was built
-without it (a study's fine-tuning builds its own Runner; the knee configs' ``LabelFractionHook``
-calls it when the variable is set).
+One way in: :func:`enable_tensorboard` adds the backend to a config before its Runner is built:
+``mmssl_us.launch.train_from_cfg`` (tools/train.py, dist_train.sh, slurm_train.sh and the
+study's pretraining processes) and the study's fine-tuning (``mmssl_us.study.finetune``).
 """
 import importlib.util
 import os
-import os.path as osp
 
-__all__ = ['ENV', 'wanted', 'check_available', 'enable_tensorboard', 'attach_tensorboard']
+__all__ = ['ENV', 'wanted', 'check_available', 'enable_tensorboard']
 
 #: the environment switch: '1' on, '0' or unset off
 ENV = 'MMSSL_US_TENSORBOARD'
@@ -71,21 +68,4 @@ def enable_tensorboard(cfg) -> bool:
     if any(_is_tensorboard(b) for b in backends):
         return False
     visualizer['vis_backends'] = backends + [dict(type=BACKEND)]
-    return True
-
-
-def attach_tensorboard(runner) -> bool:
-    """Add a TensorBoard backend to a built runner's visualizer (event files in
-    ``<log_dir>/vis_data``, where the visualizer's other backends write).
-
-    Returns:
-        bool: False when the visualizer already had one.
-    """
-    check_available()
-    from mmengine.visualization import TensorboardVisBackend
-    visualizer = runner.visualizer
-    backends = visualizer._vis_backends  # mmengine 0.10 keeps them here, by name
-    if any(_is_tensorboard(b) for b in backends.values()):
-        return False
-    backends[BACKEND] = TensorboardVisBackend(save_dir=osp.join(runner.log_dir, 'vis_data'))
     return True

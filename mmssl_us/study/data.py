@@ -83,8 +83,9 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
     elif study.get('synthetic') is not None:
         from mmssl_us.synthetic.cli import main as generate
         args = ['--out', root]
-        for k, v in study['synthetic'].items():
-            args += [f'--{k}', str(v)]
+        for k, v in study['synthetic'].items():  # a list is a multi-value flag (split)
+            args += [f'--{k}'] + ([str(x) for x in v] if isinstance(v, (list, tuple))
+                                  else [str(v)])
         log('[study] data: python -m mmssl_us.synthetic.cli ' + ' '.join(args))
         if generate(args) != 0:
             raise RuntimeError(f'generating the synthetic data in {root} failed (see above)')

@@ -174,6 +174,9 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     else:
         options['model.backbone.init_cfg'] = dict(type='VerifiedPretrained', checkpoint=backbone)
     cfg.merge_from_dict(options)
+    from mmssl_us.tensorboard_log import enable_tensorboard, wanted
+    if wanted():  # MMSSL_US_TENSORBOARD=1: the study's runs log to TensorBoard too
+        enable_tensorboard(cfg)
     runner = Runner.from_cfg(cfg)
     curve = CurveHook()
     timer = PhaseTimer()

@@ -171,8 +171,20 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
     work_dir = work_dir or osp.join('work_dirs', 'study',
                                     osp.splitext(osp.basename(study_cfg_path))[0])
     os.makedirs(work_dir, exist_ok=True)
-    with WorkDirLock(work_dir):  # one study process per work dir
-        return _run_locked(cfg, study, work_dir, log, finetune_fn, pretrain_fn)
+    with WorkDirLock(work_dir), open(osp.join(work_dir, LOG_FILE), 'a',
+                                     encoding='utf-8') as log_file:  # one study per work dir
+
+        def tee(line: str) -> None:
+            """The study's progress lines, also appended to <work_dir>/study.log."""
+            log(line)
+            log_file.write(f'{time.strftime("%Y-%m-%d %H:%M:%S")} {line}\n')
+            log_file.flush()
+
+        return _run_locked(cfg, study, work_dir, tee, finetune_fn, pretrain_fn)
+
+
+#: the study's own log in its work dir (each run's full log is in its run folder)
+LOG_FILE = 'study.log'
 
 
 def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],

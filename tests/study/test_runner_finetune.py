@@ -73,3 +73,30 @@ def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
     torch.save({'state_dict': state}, ckpt)
     with pytest.raises(Exception, match='stem.0'):
         finetune_once(RunKey('densecl', 1.0, 0), SPEC, ckpt, str(tmp_path / 'w'), knee)
+
+
+def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monkeypatch):
+    """With test = val and the last iterate spoilt (all foreground), the test mIoU equals the
+    best val point, not the last one, and the row names the selected iteration."""
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'tests', '_toy'))
+    import spoil_last  # noqa: F401  (registers SpoilLastIterHook)
+    spec = dict(SPEC, shrink=dict(SPEC['shrink'], max_iters=4, val_interval=1),
+                cfg_options=dict(
+                    SPEC['cfg_options'],
+                    **{'model.decode_head.loss_decode.class_weight': [1.0, 5.0],
+                       'custom_hooks': [dict(type='LabelFractionHook'),
+                                        dict(type='SpoilLastIterHook')],
+                       'test_dataloader.dataset.data_prefix': dict(
+                           img_path='images/val', seg_map_path='masks/val')}))
+    row = finetune_once(RunKey('random', 1.0, 0), spec, None, str(tmp_path / 'r'), knee)
+    curve = json.loads(row['curve'])
+    assert [it for it, _ in curve] == [1, 2, 3, 4]
+    best = max(curve, key=lambda p: p[1])
+    assert curve[-1][1] < best[1]  # the spoilt last iterate validates worse
+    assert row['best_iter'] == best[0] < 4 and row['best_val'] == best[1]
+    assert row['last_val'] == curve[-1][1]
+    # evaluated on the best checkpoint: the test (= val images) mIoU is the best val point's
+    assert row['mIoU'] == pytest.approx(best[1], abs=0.01)
+    assert glob.glob(str(tmp_path / 'r' / f'best_mIoU_iter_{best[0]}.pth'))
+    assert row['max_iters'] == 4 and row['train_images'] > 0
+    assert row['seconds_train'] > 0 and row['seconds_val'] > 0 and row['seconds_test'] > 0

@@ -73,22 +73,24 @@ def test_train_py_tensorboard_writes_the_loss(tmp_path):
     assert not glob.glob(osp.join(plain, '*', 'vis_data', 'events.out.tfevents.*'))
 
 
-def test_env_switch_reaches_a_runner_built_directly(tmp_path, monkeypatch):
-    """A study's fine-tuning builds Runner.from_cfg itself; the seg configs' LabelFractionHook
-    attaches TensorBoard in before_run when MMSSL_US_TENSORBOARD=1."""
+def test_env_switch_reaches_the_studys_fine_tuning(tmp_path, monkeypatch):
+    """A study's fine-tuning builds its Runner itself (mmssl_us.study.finetune); with
+    MMSSL_US_TENSORBOARD=1 its loss and val mIoU reach TensorBoard."""
     pytest.importorskip('tensorboard')
-    from mmengine.runner import Runner
-
-    from mmssl_us.seg.engine.label_fraction_hook import LabelFractionHook
-    monkeypatch.syspath_prepend(TOY)
+    from mmssl_us.study.finetune import RunKey, finetune_once
+    from mmssl_us.synthetic.writer import write_knee_dataset
+    knee = str(tmp_path / 'knee')
+    write_knee_dataset(knee, n_patients=6, frames_per_patient=2, n_unlabelled=0, size=48,
+                       seed=0, progress_every=10**6)
+    spec = dict(config=osp.join(ROOT, 'configs', 'fcn',
+                                'fcn_r50-d8-random_1xb16-40k_knee-256x256.py'),
+                shrink=dict(crop_size=32, img_scale=48, max_iters=2, val_interval=2,
+                            batch_size=2, depth=18, head_channels=8, num_workers=0),
+                cfg_options={'log_level': 'WARNING', 'default_hooks.logger.interval': 1})
     monkeypatch.setenv('MMSSL_US_TENSORBOARD', '1')
-    cfg = Config.fromfile(CONFIG)
-    cfg.work_dir = str(tmp_path / 'w')
-    cfg.train_cfg.max_iters = 3
-    runner = Runner.from_cfg(cfg)
-    hook = LabelFractionHook()
-    hook.before_run(runner)
-    assert not tensorboard_log.attach_tensorboard(runner)  # already there: not added twice
-    runner.train()
-    _, tags = _scalar_tags(cfg.work_dir)
-    assert 'loss' in tags
+    finetune_once(RunKey('random', 1.0, 0), spec, None, str(tmp_path / 'w'), knee)
+    _, tags = _scalar_tags(str(tmp_path / 'w'))
+    assert 'loss' in tags and 'mIoU' in tags
+    monkeypatch.setenv('MMSSL_US_TENSORBOARD', '0')
+    finetune_once(RunKey('random', 1.0, 0), spec, None, str(tmp_path / 'plain'), knee)
+    assert not glob.glob(str(tmp_path / 'plain' / '*' / 'vis_data' / 'events.out.tfevents.*'))

@@ -70,17 +70,6 @@ class LabelFractionHook(Hook):
             raise ValueError(f'filename must be a plain file name, got {filename!r}')
         self.filename = filename
 
-    def before_run(self, runner) -> None:
-        """With ``MMSSL_US_TENSORBOARD=1``, add TensorBoard to a runner built without it.
-
-        Here because every knee segmentation config carries this hook, and a study's
-        fine-tuning builds its Runner itself rather than through ``tools/train.py``
-        (:mod:`mmssl_us.tensorboard_log`).
-        """
-        from mmssl_us.tensorboard_log import attach_tensorboard, wanted
-        if wanted():
-            attach_tensorboard(runner)
-
     def before_train(self, runner) -> None:
         """Write the list (main process only)."""
         records = fraction_records(runner.train_dataloader.dataset)
