@@ -45,6 +45,8 @@ __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
 class CheckpointKeyError(RuntimeError):
     """Keys or shapes of a checkpoint do not match the module it should initialise."""
 
+    user_error = True  # a refusal: the tools print its sentence (mmssl_us.cli)
+
 
 def _converted_for(checkpoint: Mapping[str, Any]) -> str:
     """``' (converted for mmseg: dict(type='ResNetV1c', depth=50))'`` from our meta, or ''."""
