@@ -144,7 +144,13 @@ def read_image(path: str) -> np.ndarray:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
-    img = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    data = np.fromfile(path, dtype=np.uint8)
+    if data.size == 0:
+        raise ValueError(f'empty image file (0 bytes): {path}; remove it or export it again')
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV asserts on some malformed buffers
+        raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)') from None
     if img is None:
         raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)')
     return img
@@ -174,6 +180,24 @@ def read_video_frame(path: str, index: int) -> np.ndarray:
     if not ok or frame is None:
         raise ValueError(f'cannot decode frame {index} of video {path}')
     return frame
+
+
+def check_video_decodes(path: str) -> int:
+    """Decode the first, middle and last frame of a video (a header may promise frames that
+    do not decode); return its frame count. Errors name the file and the frame.
+
+    Args:
+        path (str): The video file.
+    """
+    count = count_video_frames(path)
+    for index in sorted({0, count // 2, count - 1}):
+        try:
+            read_video_frame(path, index)
+        except ValueError as exc:
+            raise ValueError(f'{exc}: the video says it has {count} frames but frame {index} '
+                             'does not decode (truncated or corrupt); remove it or export it '
+                             'again') from None
+    return count
 
 
 def iter_video_frames(path: str, indices: Sequence[int]) -> Iterator[Tuple[int, np.ndarray]]:
