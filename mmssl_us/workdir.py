@@ -122,8 +122,8 @@ def claim_work_dir(cfg, resume: bool = False) -> None:
             raise FileExistsError(
                 f'{work_dir} holds checkpoints ({osp.basename(ckpts[-1])}, ...) of another '
                 f'model: {their_cfg} ({their_model}); {mine["config"]} ({mine["model"]}) would '
-                'overwrite them. Pass another --work-dir (the default, '
-                f'{default_work_dir(mine["config"] or "config.py")}, is per config)')
+                'overwrite them. Pass another --work-dir (or leave it out: default work dirs '
+                'are per config folder and name)')
     atomic_write(osp.join(work_dir, RUN_RECORD), json.dumps(mine, indent=1) + '\n')
 
 
