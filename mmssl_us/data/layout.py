@@ -30,7 +30,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ..fileio import atomic_write, link_or_copy
 from ..validate import check_float, check_int
-from .media import IMAGE_SUFFIXES, scan_media
+from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_unread_files, scan_media
 from .splits import patient_id as _patient_id
 from .splits import split_patients
 
@@ -50,7 +50,8 @@ def _view_name(rel: str) -> str:
     return '__'.join(rel.replace('\\', '/').split('/'))
 
 
-def _pairs(src: str, split: str, mask_suffix: str) -> List[Tuple[str, str, str]]:
+def _pairs(src: str, split: str, mask_suffix: str,
+           log: Callable[[str], None] = print) -> List[Tuple[str, str, str]]:
     """(view name, image path, mask path) of every image of ``src/images/<split>``."""
     img_dir, mask_dir = osp.join(src, 'images', split), osp.join(src, 'masks', split)
     for folder in (img_dir, mask_dir):
@@ -58,6 +59,9 @@ def _pairs(src: str, split: str, mask_suffix: str) -> List[Tuple[str, str, str]]
             raise FileNotFoundError(f'{folder} not found: a folder study needs images/ and '
                                     'masks/ with train/ and test/ (val/ optional) under '
                                     f'{src}')
+    note = check_unread_files(img_dir, IMAGE_SUFFIXES)  # refuses medical formats
+    if note:
+        log(f'[study] {note}')
     images, _ = scan_media(img_dir, IMAGE_SUFFIXES, ())
     if not images:
         raise FileNotFoundError(f'{img_dir} holds no image ({", ".join(IMAGE_SUFFIXES)})')
@@ -149,10 +153,10 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
         raise FileNotFoundError(f'study.data_root {src} does not exist')
     if osp.abspath(dst) == src or osp.abspath(dst).startswith(src + os.sep):
         raise ValueError(f'the study view {dst} must not be inside the data folder {src}')
-    pairs = {s: _pairs(src, s, mask_suffix) for s in ('train', 'test')}
+    pairs = {s: _pairs(src, s, mask_suffix, log) for s in ('train', 'test')}
     has_val = osp.isdir(osp.join(src, 'images', 'val'))
     if has_val:
-        pairs['val'] = _pairs(src, 'val', mask_suffix)
+        pairs['val'] = _pairs(src, 'val', mask_suffix, log)
     img_suffix = _one_suffix(pairs)
     settings = dict(source=src, val=None if has_val else val, seed=None if has_val else seed,
                     mask_suffix=mask_suffix, digest=_listing_digest(pairs))
@@ -167,6 +171,10 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
                              'each patient\'s images into one split')
     unlabelled = osp.join(src, 'unlabelled')
     unlabelled = unlabelled if osp.isdir(unlabelled) else None
+    if unlabelled:
+        note = check_unread_files(unlabelled, IMAGE_SUFFIXES + VIDEO_SUFFIXES)
+        if note:
+            log(f'[study] {note}')
     record = dict(settings, img_suffix=img_suffix, val_carved=not has_val,
                   counts={s: len(v) for s, v in pairs.items()},
                   patients={s: len(v) for s, v in patients.items()},

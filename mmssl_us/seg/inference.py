@@ -60,7 +60,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
+from mmssl_us.data.media import (CONVERT_COMMAND, CONVERTIBLE_SUFFIXES, IMAGE_SUFFIXES,
+                                 VIDEO_SUFFIXES, check_unread_files, count_video_frames, file_kind,
                                  iter_video_frames, sample_frame_indices, scan_media)
 from mmssl_us.fileio import atomic_write
 from mmssl_us.validate import check_choice, check_float, check_int
@@ -315,6 +316,9 @@ def list_inputs(src: str, out_dir: Optional[str] = None, frame_step: int = 1,
     """
     frame_step = check_int('frame_step', frame_step, low=1)
     if osp.isdir(src):
+        note = check_unread_files(src, IMAGE_SUFFIXES + VIDEO_SUFFIXES, exclude=out_dir)
+        if note:
+            print(note)
         images, videos = scan_media(src)
         if out_dir is not None:
             inside = osp.abspath(out_dir) + os.sep
@@ -330,6 +334,9 @@ def list_inputs(src: str, out_dir: Optional[str] = None, frame_step: int = 1,
             images, videos = [src], []
         elif suffix in VIDEO_SUFFIXES:
             images, videos = [], [src]
+        elif file_kind(src) in CONVERTIBLE_SUFFIXES:
+            raise ValueError(f'{src} is a medical image that the tools do not read: convert it '
+                             f'to 8-bit PNG first: {CONVERT_COMMAND}')
         else:
             raise ValueError(f'{src}: not an image ({", ".join(IMAGE_SUFFIXES)}) or a video '
                              f'({", ".join(VIDEO_SUFFIXES)})')

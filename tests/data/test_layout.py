@@ -145,3 +145,42 @@ def test_layout_record_is_json(tmp_path):
     with open(tmp_path / 'view' / LAYOUT_FILE) as f:
         rec = json.load(f)
     assert rec['source'] == osp.abspath(src) and rec['val'] == 0.15
+
+
+def test_files_the_tools_do_not_read_are_counted_and_medical_ones_refused(tmp_path):
+    # before: notes.txt and scan.dcm in images/train were dropped without a word
+    src = make_folder(str(tmp_path / 'src'))
+    (tmp_path / 'src' / 'images' / 'train' / 'notes.txt').write_text('x')
+    (tmp_path / 'src' / 'images' / 'train' / 'P0_9.csv').write_text('x')
+    lines = []
+    prepare_folder(src, str(tmp_path / 'view'), log=lines.append)
+    assert any('skipped 2 file(s) in ' in line and 'that the tools do not read: 1 .csv, 1 .txt'
+               in line for line in lines), lines
+    (tmp_path / 'src' / 'images' / 'train' / 'P9_0.nii.gz').write_bytes(b'x')
+    with pytest.raises(ValueError, match=r'holds medical images that the tools do not read '
+                       r'\(1 \.nii\.gz, e\.g\. .*P9_0\.nii\.gz\): convert them to 8-bit PNG '
+                       r'first: python -m mmssl_us\.data\.converters\.medical_io'):
+        prepare_folder(src, str(tmp_path / 'view2'), log=lines.append)
+    os.remove(tmp_path / 'src' / 'images' / 'train' / 'P9_0.nii.gz')
+    (tmp_path / 'src' / 'images' / 'test' / 'T5_0.dcm').write_bytes(b'x')
+    with pytest.raises(ValueError, match=r'1 \.dcm.*no tool here reads DICOM'):
+        prepare_folder(src, str(tmp_path / 'view3'), log=lines.append)
+
+
+def test_the_conversion_command_named_in_the_hint_works(tmp_path):
+    nib = pytest.importorskip('nibabel')
+    from mmssl_us.data.converters.medical_io import main
+    src = tmp_path / 'nii'
+    src.mkdir()
+    img = np.arange(12 * 10, dtype=np.int16).reshape(12, 10) * 30  # 0..3570: 12 bits
+    mask = (img > 1800).astype(np.uint8)
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(img.T), np.eye(4)), str(src / 'P1_0.nii.gz'))
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(mask.T), np.eye(4)), str(tmp_path / 'm.nii'))
+    assert main([str(src), str(tmp_path / 'png')]) == 0
+    out = cv2.imread(str(tmp_path / 'png' / 'P1_0.png'), cv2.IMREAD_UNCHANGED)
+    assert out.shape == (12, 10) and out.dtype == np.uint8 and out.max() == 255
+    msrc = tmp_path / 'msrc'
+    msrc.mkdir()
+    os.replace(tmp_path / 'm.nii', msrc / 'P1_0.nii')
+    assert main([str(msrc), str(tmp_path / 'mpng'), '--labels']) == 0
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'mpng' / 'P1_0.png'), -1), mask)
