@@ -24,6 +24,7 @@ docs/CONTRACTS.md, made of hard links (copies where links are impossible)::
 import hashlib
 import json
 import os
+import re
 import os.path as osp
 import shutil
 from typing import Callable, Dict, List, Optional, Tuple
@@ -43,6 +44,64 @@ _SPLITS = ('train', 'val', 'test')
 def patient_id(name: str) -> str:
     """The patient of a view file name (the name itself when it carries no id)."""
     return _patient_id(name) or name
+
+
+def check_patient_pattern(pattern: Optional[str]) -> Optional['re.Pattern']:
+    """Compile ``folder.patient_pattern``: a regular expression with exactly one group, the
+    patient id, searched in the file stem (e.g. ``r'^(S\d+)-'`` for ``S0001-000.png``)."""
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError(f'folder.patient_pattern must be a regular expression string, got '
+                         f'{pattern!r}')
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f'folder.patient_pattern {pattern!r} is no regular expression: '
+                         f'{exc}') from None
+    if compiled.groups != 1:
+        raise ValueError(f'folder.patient_pattern {pattern!r} has {compiled.groups} groups: '
+                         'it needs exactly one, the patient id, e.g. "^(S[0-9]+)-"')
+    return compiled
+
+
+def _apply_patients(pairs: Dict[str, List[Tuple[str, str, str]]],
+                    pattern: Optional['re.Pattern'], src: str) -> None:
+    """Give every view name its patient in front of the first ``_`` (the rule every reader of
+    the view uses), from ``pattern``; without one, check the default rule fits the names
+    (most names carrying no ``_`` means each frame would be a patient of its own; one image
+    per patient named ``<patient>_<frame>``, or a folder per patient, is fine)."""
+    items = [(split, k, item) for split, group in pairs.items() for k, item in enumerate(group)]
+    if pattern is None:
+        stems = [osp.splitext(name)[0] for _, _, (name, _, _) in items]
+        without = [s for s in stems if '_' not in s.lstrip('_')]
+        n_patients = len({patient_id(name) for _, _, (name, _, _) in items})
+        # most names carry no separator: their whole stem is the patient, one per frame
+        if len(items) > 1 and 2 * len(without) > len(items):
+            example = next((p for _, _, (n, p, _) in items
+                            if '_' not in osp.splitext(n)[0]), items[0][2][1])
+            raise ValueError(
+                f'the patient rule "file name up to the first _" gives {n_patients} patients to '
+                f'{len(items)} images of {src} ({len(without)} names have no "_", e.g. '
+                f'{example}): frames of one patient would land in train and val alike; set '
+                'study.folder.patient_pattern to a regular expression whose one group is the '
+                'patient, e.g. --cfg-options "study.folder.patient_pattern=^(S[0-9]+)-" for '
+                "S0001-000.png ('^(.+)$' if every image is its own patient)")
+        return
+    unmatched = []
+    for split, k, (name, img, mask) in items:
+        match = pattern.search(osp.splitext(name)[0])
+        pid = match.group(1) if match else None
+        if not pid:
+            unmatched.append(img)
+            continue
+        pid = pid.replace('_', '-').replace(os.sep, '-')
+        pairs[split][k] = (f'{pid}_{name}', img, mask)
+    if unmatched:
+        raise ValueError(f'folder.patient_pattern {pattern.pattern!r} finds no patient in '
+                         f'{len(unmatched)} of {len(items)} image names, e.g. {unmatched[0]}: '
+                         'fix the pattern (its one group is the patient id, searched in the '
+                         'file stem)')
 
 
 def _view_name(rel: str) -> str:
@@ -121,7 +180,7 @@ def _listing_digest(pairs: Dict[str, List[Tuple[str, str, str]]]) -> str:
 
 
 def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
-                   mask_suffix: str = '.png',
+                   mask_suffix: str = '.png', patient_pattern: Optional[str] = None,
                    log: Optional[Callable[[str], None]] = print) -> Dict:
     """Make (or reuse) the study view ``dst`` of the folder dataset ``src`` (see module docs).
 
@@ -132,6 +191,13 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
             ``images/val``. Defaults to 0.15.
         seed (int): Seed of that carving. Defaults to 0.
         mask_suffix (str): What follows a mask's stem. Defaults to '.png'.
+        patient_pattern (str, optional): A regular expression with one group, the patient id,
+            searched in each (view) file stem; the view then names each file
+            ``<patient>_<name>`` so that every reader of the view finds the patient by the
+            default rule. Without it the default rule (up to the first ``_``) must fit: when
+            it gives every image its own patient, or most names carry no ``_``, the call stops
+            and asks for the pattern (``'^(.+)$'`` says every image is its own patient).
+            Defaults to None.
         log (Callable, optional): Printer. Defaults to print.
 
     Returns:
@@ -148,6 +214,7 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
     seed = check_int('folder.seed', seed)
     if not isinstance(mask_suffix, str) or not mask_suffix:
         raise ValueError(f'folder.mask_suffix must be a non-empty string, got {mask_suffix!r}')
+    pattern = check_patient_pattern(patient_pattern)
     src = osp.abspath(src)
     if not osp.isdir(src):
         raise FileNotFoundError(f'study.data_root {src} does not exist')
@@ -160,6 +227,9 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
     img_suffix = _one_suffix(pairs)
     settings = dict(source=src, val=None if has_val else val, seed=None if has_val else seed,
                     mask_suffix=mask_suffix, digest=_listing_digest(pairs))
+    if pattern is not None:
+        settings['patient_pattern'] = patient_pattern
+    _apply_patients(pairs, pattern, src)
     if not has_val:
         pairs['train'], pairs['val'] = _carve_val(pairs['train'], val, seed, src)
     patients = {s: sorted({patient_id(n) for n, _, _ in items}) for s, items in pairs.items()}

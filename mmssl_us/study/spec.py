@@ -52,7 +52,7 @@ STUDY_SPEC: Dict[str, Any] = dict(
     convert=dict.fromkeys(('dataset', 'src', 'seed', 'val', 'test', 'split_dir', 'csv_path'),
                           ANY),
     # the keyword arguments of mmssl_us.data.layout.prepare_folder (but src, dst, log)
-    folder=dict.fromkeys(('val', 'seed', 'mask_suffix'), ANY),
+    folder=dict.fromkeys(('val', 'seed', 'mask_suffix', 'patient_pattern'), ANY),
     classes=ANY,
     pool=dict(splits=ANY, extra=ANY, folder=ANY),
     pretrain=NAMED({'*': dict(config=ANY, shrink=PRETRAIN_SHRINK, cfg_options=ANY,

@@ -184,3 +184,27 @@ def test_the_conversion_command_named_in_the_hint_works(tmp_path):
     os.replace(tmp_path / 'm.nii', msrc / 'P1_0.nii')
     assert main([str(msrc), str(tmp_path / 'mpng'), '--labels']) == 0
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'mpng' / 'P1_0.png'), -1), mask)
+
+
+def test_names_without_the_patient_separator_ask_for_the_rule(tmp_path):
+    # before: S0001-000.png ... each frame its own patient; val carved sharing patients
+    src = str(tmp_path / 'src')
+    for p in range(6):
+        for f in range(3):
+            _write(src, 'train', f'S{p:04d}-{f:03d}.png')
+    _write(src, 'test', 'S0100-000.png')
+    with pytest.raises(ValueError, match=r'gives 19 patients to 19 images of .*19 names have '
+                       r'no "_".*set study\.folder\.patient_pattern'):
+        prepare_folder(src, str(tmp_path / 'view'), log=None)
+    rec = prepare_folder(src, str(tmp_path / 'view'), patient_pattern=r'^(S\d+)-', log=None)
+    assert rec['patients'] == dict(train=5, val=1, test=1)
+    assert rec['patient_pattern'] == r'^(S\d+)-'
+    names = sorted(os.listdir(tmp_path / 'view' / 'images' / 'val'))
+    assert len(names) == 3 and len({n.split('_')[0] for n in names}) == 1  # one patient, 3 frames
+    assert names[0].split('_', 1)[1].startswith('S')  # the user's name kept after the id
+    with pytest.raises(ValueError, match=r'finds no patient in 1 of 19 image names, e\.g\. '
+                       r'.*S0100-000\.png'):
+        prepare_folder(src, str(tmp_path / 'v2'), patient_pattern=r'^(S00\d+)-', log=None)
+    for bad, match in ((r'^S\d+-', 'has 0 groups'), ('(', 'is no regular expression')):
+        with pytest.raises(ValueError, match=match):
+            prepare_folder(src, str(tmp_path / 'v3'), patient_pattern=bad, log=None)
