@@ -66,7 +66,7 @@ from mmssl_us.data.media import (CONVERT_COMMAND, CONVERTIBLE_SUFFIXES, IMAGE_SU
 from mmssl_us.fileio import atomic_write
 from mmssl_us.validate import check_choice, check_float, check_int
 
-from .datasets.checks import image_size
+from .datasets.checks import image_size, stored_orientation
 from .metrics.ellipse import ellipse_circumference, fit_mask_ellipse
 
 __all__ = ['SegInferencer', 'MediaItem', 'list_inputs', 'overlay_mask', 'run_inference',
@@ -159,7 +159,7 @@ class SegInferencer:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         self.device = _device(device)
-        pipeline = _test_pipeline(cfg, name)
+        pipeline = stored_orientation(_test_pipeline(cfg, name))  # pixels as stored
         model = init_model(cfg, checkpoint=None, device='cpu')
         model = revert_sync_batchnorm(model)  # SyncBN needs a process group; BN is the same in eval
         if not partial_load:
@@ -176,7 +176,7 @@ class SegInferencer:
         self.file_pipeline = Compose(pipeline)
         first = pipeline[0]
         self._loader_type = str(first.get('type'))
-        self._grey = first.get('color_type', 'color') == 'grayscale'
+        self._grey = str(first.get('color_type', 'color')).startswith('grayscale')
         self.array_pipeline = None
         if self._loader_type in _FILE_LOADERS:
             self.array_pipeline = Compose(

@@ -5,6 +5,9 @@
   class counts (``class_counts``): a class that occurs in no mask of the split stops the build
   (its IoU would be NaN and quietly left out of the mean; an evaluation split without
   foreground would read mIoU 100) unless ``allow_absent_classes`` names it,
+* one orientation rule: images are read as stored, EXIF orientation ignored (as the masks,
+  the size checks and the leakage check read them), and a pair whose sizes differ so is
+  stopped at build naming both files and the tag,
 * a patient id per image (``patient_id`` in the data info), defined by each dataset,
 * an optional patient-level label fraction (``label_fraction``, ``fraction_seed``), allowed on
   training datasets only, and a record of what it selected (``fraction_record``) that
@@ -22,7 +25,8 @@ from mmseg.datasets import BaseSegDataset
 from ...data.fractions import check_fraction, select_fraction
 from ...data.splits import patient_id
 from ...validate import check_int, did_you_mean
-from .checks import check_class_presence, check_pairs, check_split_overlap, class_counts
+from .checks import (check_class_presence, check_pairs, check_split_overlap, class_counts,
+                     stored_orientation)
 
 __all__ = ['UltrasoundSegDataset']
 
@@ -77,6 +81,9 @@ class UltrasoundSegDataset(BaseSegDataset):
         #: classes of allow_absent_classes that the split indeed lacks (report them)
         self.absent_classes: List[str] = []
         self.fraction_record: Optional[dict] = None
+        # one orientation rule for every reader: pixels as stored (checks.stored_orientation)
+        if kwargs.get('pipeline') is not None:
+            kwargs['pipeline'] = stored_orientation(kwargs['pipeline'])
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
 
     @classmethod

@@ -17,12 +17,16 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ['image_size', 'mask_summary', 'mask_pixels', 'check_pairs', 'check_split_overlap',
+__all__ = ['stored_orientation', 'exif_orientation', 'image_size', 'mask_summary', 'mask_pixels', 'check_pairs', 'check_split_overlap',
            'class_counts', 'check_class_presence', 'clear_cache']
 
 # (path, st_size, st_mtime_ns) -> (height, width, sorted label values, pixels per value)
 _MASK_CACHE: Dict[Tuple[str, int, int],
                   Tuple[int, int, Tuple[int, ...], Tuple[int, ...]]] = {}
+
+
+# image path -> its EXIF orientation tag, noted by image_size (for the messages)
+_ORIENTATION: Dict[str, int] = {}
 
 
 def clear_cache() -> None:
@@ -33,6 +37,42 @@ def clear_cache() -> None:
 def _stat_key(path: str) -> Tuple[str, int, int]:
     st = os.stat(path)
     return (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+
+
+#: mmcv's LoadImageFromFile flags -> the same without EXIF rotation (mmcv.imfrombytes)
+_IGNORE_ORIENTATION = {'color': 'color_ignore_orientation',
+                       'grayscale': 'grayscale_ignore_orientation'}
+_FILE_LOADERS = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmseg.LoadImageFromFile')
+
+
+def stored_orientation(pipeline):
+    """The one orientation rule of mmssl_us: pixels as stored, EXIF orientation ignored.
+
+    Masks are label maps that mmseg reads as stored (``flag='unchanged'``), the build-time
+    checks read sizes with PIL and the leakage check decodes with OpenCV's ``IMREAD_UNCHANGED``
+    (both as stored), but mmcv's ``LoadImageFromFile`` (``color_type='color'``) turns a JPEG by
+    its EXIF orientation tag: the image would no longer lie on its mask. This returns the
+    pipeline with every file loader's ``color_type`` set to its ``*_ignore_orientation`` flag
+    (dict steps only; other steps untouched).
+    """
+    if pipeline is None:
+        return pipeline
+    out = []
+    for step in pipeline:
+        if isinstance(step, dict) and str(step.get('type', '')) in _FILE_LOADERS:
+            step = dict(step)
+            flag = step.get('color_type', 'color')
+            step['color_type'] = _IGNORE_ORIENTATION.get(flag, flag)
+        out.append(step)
+    return out
+
+
+def exif_orientation(img) -> int:
+    """The EXIF orientation tag (1 = as stored) of an open PIL image."""
+    try:
+        return int(img.getexif().get(0x0112, 1) or 1)
+    except Exception:  # a malformed EXIF block is no orientation
+        return 1
 
 
 def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
@@ -52,6 +92,7 @@ def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
         with Image.open(path) as img:
             width, height = img.size
             mode = img.mode
+            _ORIENTATION[os.path.abspath(path)] = exif_orientation(img)
             if decode:
                 img.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
@@ -147,6 +188,14 @@ def check_pairs(pairs: Sequence[Tuple[str, Optional[str]]], allowed: Iterable[in
             raise FileNotFoundError(f'image {img_path} has no mask: expected {mask_path}')
         mh, mw, values = mask_summary(mask_path)
         if (mh, mw) != (h, w):
+            tag = _ORIENTATION.get(os.path.abspath(img_path), 1)
+            if tag != 1:
+                raise ValueError(
+                    f'mask {mask_path} is {mh}x{mw} (HxW) but its image {img_path} is {h}x{w} '
+                    f'as stored; the image carries EXIF orientation {tag} (viewers show it '
+                    'turned) and the tools read pixels as stored, EXIF ignored: save the image '
+                    'with its turn applied and no tag (e.g. PIL: ImageOps.exif_transpose(img)'
+                    '.save(path)), or its mask as stored')
             raise ValueError(f'mask {mask_path} is {mh}x{mw} (HxW) but its image {img_path} '
                              f'is {h}x{w}')
         if 255 in values and set(values) <= {0, 255} and len(allowed - {255}) == 2:
