@@ -51,6 +51,17 @@ def _write_traceback(exc: BaseException, prog: str, argv: Sequence[str]) -> Opti
     return path
 
 
+def _user_paths(message: str) -> str:
+    """A refusal names the user's own files, not a folder study's linked copies of them."""
+    if '/images/' not in message and '/masks/' not in message:
+        return message
+    try:
+        from mmssl_us.data.layout import to_source
+        return to_source(message)
+    except Exception:  # noqa: BLE001 - never hide the refusal itself
+        return message
+
+
 def run_main(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = None,
              prog: Optional[str] = None) -> int:
     """Run ``main(argv)`` as a tool: its exit status (0 when it returns a non-int, such as
@@ -70,7 +81,7 @@ def run_main(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = N
     except Exception as exc:  # noqa: BLE001 - a refusal is reported, anything else re-raised
         if debug or not is_user_error(exc):
             raise
-        print(f'error: {exc or type(exc).__name__}', file=sys.stderr)
+        print(f'error: {_user_paths(str(exc)) or type(exc).__name__}', file=sys.stderr)
         log = _write_traceback(exc, prog, argv)
         if log:
             print(f'(the traceback is in {log}; --debug prints it here)', file=sys.stderr)

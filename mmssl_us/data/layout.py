@@ -35,9 +35,12 @@ from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_unread_files, scan_medi
 from .splits import patient_id as _patient_id
 from .splits import split_patients
 
-__all__ = ['prepare_folder', 'LAYOUT_FILE']
+__all__ = ['prepare_folder', 'to_source', 'LAYOUT_FILE', 'SOURCES_FILE']
 
 LAYOUT_FILE = 'layout.json'
+#: view path (relative to the view) -> the user's own file, so messages can name the latter
+SOURCES_FILE = 'sources.json'
+_PATH = re.compile(r'/[^\s\'",;:()\[\]]+')
 _SPLITS = ('train', 'val', 'test')
 
 
@@ -254,6 +257,8 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
         with open(record_path, encoding='utf-8') as f:
             old = json.load(f)
         if old == record:
+            if not osp.isfile(osp.join(dst, SOURCES_FILE)):  # a view made before the file
+                _write_sources(dst, pairs)
             log(f'[study] data view {dst}: reused ({_describe(record)})')
             return record
         changed = sorted(k for k in set(old) | set(record) if old.get(k) != record.get(k))
@@ -274,9 +279,45 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
         os.unlink(own)
     if unlabelled:
         os.symlink(unlabelled, own, target_is_directory=True)  # scanned with links followed
+    _write_sources(dst, pairs)
     atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True))
     log(f'[study] data view {dst}: {_describe(record)}')
     return record
+
+
+def _write_sources(dst: str, pairs: Dict[str, List[Tuple[str, str, str]]]) -> None:
+    sources = {}
+    for split, items in pairs.items():
+        for name, img, mask in items:
+            sources[f'images/{split}/{name}'] = img
+            sources[f'masks/{split}/{osp.splitext(name)[0]}.png'] = mask
+    atomic_write(osp.join(dst, SOURCES_FILE), json.dumps(sources, indent=0, sort_keys=True))
+
+
+def to_source(text: str) -> str:
+    """``text`` with every path into a folder study's view (``<work_dir>/data/images/...`` or
+    ``.../masks/...``) replaced by the user's own file it links to (``SOURCES_FILE``), so a
+    message names the file the user can open and fix (a ``.jpg`` mask as ``.jpg``)."""
+    views: Dict[str, Optional[Dict[str, str]]] = {}
+
+    def replace(match: 're.Match') -> str:
+        path = match.group(0)
+        parts = path.split('/')
+        for k in range(len(parts) - 1, 0, -1):
+            if parts[k] not in ('images', 'masks'):
+                continue
+            root = '/'.join(parts[:k]) or '/'
+            if root not in views:
+                try:
+                    with open(osp.join(root, SOURCES_FILE), encoding='utf-8') as f:
+                        views[root] = json.load(f)
+                except (OSError, ValueError):
+                    views[root] = None
+            if views[root]:
+                return views[root].get('/'.join(parts[k:]), path)
+        return path
+
+    return _PATH.sub(replace, text)
 
 
 def _describe(record: Dict) -> str:

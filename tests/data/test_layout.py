@@ -208,3 +208,29 @@ def test_names_without_the_patient_separator_ask_for_the_rule(tmp_path):
     for bad, match in ((r'^S\d+-', 'has 0 groups'), ('(', 'is no regular expression')):
         with pytest.raises(ValueError, match=match):
             prepare_folder(src, str(tmp_path / 'v3'), patient_pattern=bad, log=None)
+
+
+def test_messages_about_the_view_name_the_users_own_files(tmp_path, capsys):
+    # before: errors named <work_dir>/data/masks/train/P0_0.png, a link the user never made,
+    # and a .png where the user's mask is a .jpg
+    from mmssl_us.cli import run_main
+    from mmssl_us.data.layout import to_source
+    src = str(tmp_path / 'src')
+    for p in range(4):
+        _write(src, 'train', f'P{p}_0.png', mask_name=f'P{p}_0.jpg')
+    _write(src, 'test', 'T0_0.png', mask_name='T0_0.jpg')
+    view = str(tmp_path / 'work' / 'data')
+    prepare_folder(src, view, mask_suffix='.jpg', val=0.25, log=None)
+    mask = osp.join(view, 'masks', 'test', 'T0_0.png')
+    assert osp.isfile(mask)
+
+    def refuse(argv):
+        raise ValueError(f'mask {mask} is 3x4 (HxW) but its image '
+                         f'{osp.join(view, "images", "test", "T0_0.png")} is 40x48')
+
+    assert run_main(refuse, [], prog='t') == 2
+    err = capsys.readouterr().err
+    assert (f'mask {osp.join(src, "masks", "test", "T0_0.jpg")} is 3x4 (HxW) but its image '
+            f'{osp.join(src, "images", "test", "T0_0.png")} is 40x48') in err
+    assert view not in err
+    assert to_source(f'x {tmp_path}/other/masks/a.png') == f'x {tmp_path}/other/masks/a.png'
