@@ -48,6 +48,8 @@ _INSTALLED = False
 class UnsafeCheckpointError(RuntimeError):
     """A checkpoint was refused because its pickle needs a type outside the allow-list."""
 
+    user_error = True  # a refusal: the tools print its sentence (mmssl_us.cli)
+
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """Stand-in for ``builtins.getattr`` inside checkpoints: HistoryBuffer methods only."""

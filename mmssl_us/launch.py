@@ -15,6 +15,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 from mmssl_us.validate import did_you_mean
+from mmssl_us.workdir import check_not_a_run, claim_work_dir, default_work_dir
 
 __all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
            'run_test', 'format_cfg_options', 'main']
@@ -36,8 +37,9 @@ def format_cfg_options(options: Dict[str, Any]) -> List[str]:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     from mmengine.config import DictAction
-    parser.add_argument('--work-dir', help='folder for logs and checkpoints '
-                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints (default: '
+                        'work_dirs/<config folder>/<config name>; tools/test.py: '
+                        'work_dirs/test/<config folder>/<config name>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=8; '
                         'lists as key="[a,b]"')
@@ -116,8 +118,12 @@ def _load_cfg(args: argparse.Namespace):
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
+    elif getattr(args, 'checkpoint', None) is not None:
+        # an evaluation never writes into the training run's folder (which a config saved
+        # there names as its work_dir): it gets one of its own
+        cfg.work_dir = default_work_dir(args.config, 'test')
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     cfg['_partial_load'] = bool(getattr(args, 'partial_load', False))
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -160,6 +166,7 @@ def build_test_cfg(argv: Optional[Sequence[str]] = None):
     cfg = _load_cfg(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    check_not_a_run(cfg.work_dir)
     cfg.load_from = args.checkpoint
     return cfg, args.out
 
@@ -317,6 +324,7 @@ def train_from_cfg(cfg):
     from mmssl_us.fileio import clean_stale_temporaries
     for path in clean_stale_temporaries(cfg.work_dir):  # left by a run killed mid-write
         print(f'removed a stale temporary file of a killed run: {path}')
+    claim_work_dir(cfg, resume=bool(cfg.get('resume')))  # never over another model's files
     runner = _runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume') and not partial:
         check_checkpoint_fits(runner.model, cfg.load_from)
@@ -370,4 +378,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main
+    sys.exit(run_main(main))

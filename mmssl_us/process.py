@@ -40,6 +40,8 @@ def run_child(cmd: List[str], env: Optional[Dict[str, str]] = None) -> None:
 class WorkDirBusy(RuntimeError):
     """Another process holds the work dir."""
 
+    user_error = True  # a refusal: the tools print its sentence (mmssl_us.cli)
+
 
 class WorkDirLock:
     """``with WorkDirLock(work_dir):`` -- exclusive use of a work dir by this process."""

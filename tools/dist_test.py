@@ -11,4 +11,5 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmssl_us.distributed import dist_test_main  # noqa: E402
 
 if __name__ == '__main__':
-    sys.exit(dist_test_main())
+    from mmssl_us.cli import run_main  # noqa: E402
+    sys.exit(run_main(dist_test_main))

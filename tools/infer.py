@@ -13,4 +13,5 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmssl_us.seg.inference import main  # noqa: E402
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main  # noqa: E402
+    sys.exit(run_main(main))

@@ -13,19 +13,21 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from mmengine.config import DictAction  # noqa: E402
 
+from mmssl_us.cli import run_main  # noqa: E402
 from mmssl_us.study.runner import run_study  # noqa: E402
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='study config (configs/study/*.py)')
     parser.add_argument('--work-dir', help='default: work_dirs/study/<config name>')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. study.data_root=DIR '
                         '"study.classes=[\'background\',\'nerve\']" study.seeds=[0,1]')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     run_study(args.config, args.work_dir, cfg_options=args.cfg_options)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))

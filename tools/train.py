@@ -7,7 +7,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
+from mmssl_us.cli import run_main  # noqa: E402
 from mmssl_us.launch import run_train  # noqa: E402
 
 if __name__ == '__main__':
-    run_train()
+    sys.exit(run_main(run_train))

@@ -8,4 +8,6 @@
 # mmseg's FCN / DeepLabV3 R50-D8 (deep stem, ResNetV1c) pretrain r50_knee.py instead.
 _base_ = ['./r50_knee.py']
 
+work_dir = 'work_dirs/r50-plain_knee'  # its own, not r50_knee.py's (another backbone)
+
 model = dict(backbone=dict(type='ResNet'))

@@ -10,6 +10,9 @@ _base_ = [
     '../_base_/pretrain/sgd_coslr_200e.py',
     '../_base_/pretrain/default_runtime.py',
 ]
+# the segmentation configs load work_dirs/r50_knee/backbone.pth: DenseCL keeps that work dir
+# (other configs default to work_dirs/<config folder>/<config name>)
+work_dir = 'work_dirs/r50_knee'
 
 model = dict(
     type='UltrasoundDenseCL',

@@ -66,6 +66,78 @@ def scan_media(folder: str, image_suffixes: Sequence[str] = IMAGE_SUFFIXES,
     return images, videos
 
 
+#: medical formats that :mod:`mmssl_us.data.converters.medical_io` can read (convert first)
+CONVERTIBLE_SUFFIXES = ('.nii.gz', '.nii', '.mhd')
+#: medical formats no tool here reads
+DICOM_SUFFIXES = ('.dcm', '.dicom')
+#: the command that turns the convertible ones into PNGs
+CONVERT_COMMAND = 'python -m mmssl_us.data.converters.medical_io SRC OUT (add --labels for masks)'
+
+
+def file_kind(name: str) -> str:
+    """Lower-case suffix of a file name, ``.nii.gz`` kept whole; ``'(none)'`` without one."""
+    lower = name.lower()
+    if lower.endswith('.nii.gz'):
+        return '.nii.gz'
+    return osp.splitext(lower)[1] or '(none)'
+
+
+def unread_files(folder: str, read_suffixes: Sequence[str],
+                 exclude: Optional[str] = None) -> dict:
+    """The files under ``folder`` (any depth, hidden names skipped as :func:`scan_media` does;
+    the folder ``exclude`` left out) whose kind is not in ``read_suffixes``: kind -> paths."""
+    out: dict = {}
+    if not osp.isdir(folder):
+        return out
+    exclude = osp.abspath(exclude) if exclude else None
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.')
+                         and osp.abspath(osp.join(root, d)) != exclude)
+        for name in sorted(files):
+            if name.startswith('.'):
+                continue
+            kind = file_kind(name)
+            if kind not in read_suffixes:
+                out.setdefault(kind, []).append(osp.join(root, name))
+    return out
+
+
+def check_unread_files(folder: str, read_suffixes: Sequence[str],
+                       exclude: Optional[str] = None) -> Optional[str]:
+    """Refuse medical images in a folder of images; describe the other files left out.
+
+    Args:
+        folder (str): An image folder (any depth).
+        read_suffixes (Sequence[str]): The kinds the tool reads.
+        exclude (str, optional): A folder under ``folder`` to leave out (an output folder).
+
+    Returns:
+        str | None: ``'skipped N file(s) the tools do not read: 2 .txt, 1 .csv (e.g. PATH)'``,
+        or None when every file is read.
+
+    Raises:
+        ValueError: ``.nii``/``.nii.gz``/``.mhd`` (with the conversion command) or DICOM files,
+            naming how many and one of them.
+    """
+    unread = unread_files(folder, read_suffixes, exclude)
+    medical = {k: v for k, v in unread.items() if k in CONVERTIBLE_SUFFIXES + DICOM_SUFFIXES}
+    if medical:
+        kinds = ', '.join(f'{len(v)} {k}' for k, v in sorted(medical.items()))
+        example = next(iter(sorted(medical.items())))[1][0]
+        if any(k in CONVERTIBLE_SUFFIXES for k in medical):
+            how = f'convert them to 8-bit PNG first: {CONVERT_COMMAND}'
+        else:
+            how = 'export them as 8-bit PNG first (no tool here reads DICOM)'
+        raise ValueError(f'{folder} holds medical images that the tools do not read ({kinds}, '
+                         f'e.g. {example}): {how}')
+    if not unread:
+        return None
+    n = sum(len(v) for v in unread.values())
+    kinds = ', '.join(f'{len(v)} {k}' for k, v in sorted(unread.items()))
+    example = next(iter(sorted(unread.items())))[1][0]
+    return f'skipped {n} file(s) in {folder} that the tools do not read: {kinds} (e.g. {example})'
+
+
 def file_md5(path: str, chunk: int = 1 << 20) -> str:
     """Hex md5 of a file's bytes.
 
@@ -144,7 +216,13 @@ def read_image(path: str) -> np.ndarray:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'image not found: {path}')
-    img = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    data = np.fromfile(path, dtype=np.uint8)
+    if data.size == 0:
+        raise ValueError(f'empty image file (0 bytes): {path}; remove it or export it again')
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV asserts on some malformed buffers
+        raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)') from None
     if img is None:
         raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)')
     return img
@@ -174,6 +252,24 @@ def read_video_frame(path: str, index: int) -> np.ndarray:
     if not ok or frame is None:
         raise ValueError(f'cannot decode frame {index} of video {path}')
     return frame
+
+
+def check_video_decodes(path: str) -> int:
+    """Decode the first, middle and last frame of a video (a header may promise frames that
+    do not decode); return its frame count. Errors name the file and the frame.
+
+    Args:
+        path (str): The video file.
+    """
+    count = count_video_frames(path)
+    for index in sorted({0, count // 2, count - 1}):
+        try:
+            read_video_frame(path, index)
+        except ValueError as exc:
+            raise ValueError(f'{exc}: the video says it has {count} frames but frame {index} '
+                             'does not decode (truncated or corrupt); remove it or export it '
+                             'again') from None
+    return count
 
 
 def iter_video_frames(path: str, indices: Sequence[int]) -> Iterator[Tuple[int, np.ndarray]]:

@@ -60,12 +60,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
+from mmssl_us.data.media import (CONVERT_COMMAND, CONVERTIBLE_SUFFIXES, IMAGE_SUFFIXES,
+                                 VIDEO_SUFFIXES, check_unread_files, count_video_frames, file_kind,
                                  iter_video_frames, sample_frame_indices, scan_media)
 from mmssl_us.fileio import atomic_write
 from mmssl_us.validate import check_choice, check_float, check_int
 
-from .datasets.checks import image_size
+from .datasets.checks import image_size, stored_orientation
 from .metrics.ellipse import ellipse_circumference, fit_mask_ellipse
 
 __all__ = ['SegInferencer', 'MediaItem', 'list_inputs', 'overlay_mask', 'run_inference',
@@ -158,7 +159,7 @@ class SegInferencer:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
         self.device = _device(device)
-        pipeline = _test_pipeline(cfg, name)
+        pipeline = stored_orientation(_test_pipeline(cfg, name))  # pixels as stored
         model = init_model(cfg, checkpoint=None, device='cpu')
         model = revert_sync_batchnorm(model)  # SyncBN needs a process group; BN is the same in eval
         if not partial_load:
@@ -175,7 +176,7 @@ class SegInferencer:
         self.file_pipeline = Compose(pipeline)
         first = pipeline[0]
         self._loader_type = str(first.get('type'))
-        self._grey = first.get('color_type', 'color') == 'grayscale'
+        self._grey = str(first.get('color_type', 'color')).startswith('grayscale')
         self.array_pipeline = None
         if self._loader_type in _FILE_LOADERS:
             self.array_pipeline = Compose(
@@ -315,6 +316,9 @@ def list_inputs(src: str, out_dir: Optional[str] = None, frame_step: int = 1,
     """
     frame_step = check_int('frame_step', frame_step, low=1)
     if osp.isdir(src):
+        note = check_unread_files(src, IMAGE_SUFFIXES + VIDEO_SUFFIXES, exclude=out_dir)
+        if note:
+            print(note)
         images, videos = scan_media(src)
         if out_dir is not None:
             inside = osp.abspath(out_dir) + os.sep
@@ -330,6 +334,9 @@ def list_inputs(src: str, out_dir: Optional[str] = None, frame_step: int = 1,
             images, videos = [src], []
         elif suffix in VIDEO_SUFFIXES:
             images, videos = [], [src]
+        elif file_kind(src) in CONVERTIBLE_SUFFIXES:
+            raise ValueError(f'{src} is a medical image that the tools do not read: convert it '
+                             f'to 8-bit PNG first: {CONVERT_COMMAND}')
         else:
             raise ValueError(f'{src}: not an image ({", ".join(IMAGE_SUFFIXES)}) or a video '
                              f'({", ".join(VIDEO_SUFFIXES)})')
@@ -603,4 +610,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main
+    sys.exit(run_main(main))

@@ -45,6 +45,7 @@ from .fingerprint import (check_fingerprint, check_run_digests, record_fingerpri
 from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
+from .spec import STUDY_SPEC, check_fractions, check_seeds, check_study
 
 __all__ = ['RunKey', 'plan_runs', 'run_study', 'load_study_cfg', 'format_duration', 'Progress',
            'ensure_data', 'pretrain', 'check_inits', 'STUDY_KEYS']
@@ -56,12 +57,10 @@ def plan_runs(inits: Sequence[str], fractions: Sequence[float],
     if not inits or not fractions or not seeds:
         raise ValueError(f'a study needs inits, fractions and seeds; got inits={list(inits)}, '
                          f'fractions={list(fractions)}, seeds={list(seeds)}')
-    for f in fractions:
-        if not 0 < float(f) <= 1:
-            raise ValueError(f'label fraction must be in (0, 1], got {f}')
+    fractions, seeds = check_fractions(fractions), check_seeds(seeds)
     if len(set(inits)) != len(inits):
         raise ValueError(f'duplicate initialisations in {list(inits)}')
-    return [RunKey(i, float(f), int(s)) for f in sorted(fractions) for s in seeds for i in inits]
+    return [RunKey(i, f, s) for f in sorted(fractions) for s in seeds for i in inits]
 
 
 def format_duration(seconds: float) -> str:
@@ -129,7 +128,8 @@ def _with_start_arms(inits: Sequence[str], pretrainings: Dict[str, Pretrained],
 
 def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
     """The study config with ``cfg_options`` merged (``study.data_root=...``); unknown top-level
-    keys and unknown ``study.*`` keys are refused with a did-you-mean."""
+    keys and unknown keys at any level of ``study`` (:func:`.spec.check_study`) are refused
+    with a did-you-mean, as are malformed or repeated seeds and fractions."""
     from mmengine.config import Config
 
     from mmssl_us.launch import check_cfg_options
@@ -146,14 +146,13 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
                 raise ValueError(f'--cfg-options: {key!r}: a study has no key {parts[1]!r}' +
                                  did_you_mean(parts[1], STUDY_KEYS))
         cfg.merge_from_dict(cfg_options)
+    study = cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study
+    check_study(study, study_cfg_path)  # every level, before any work
     return cfg
 
 
 #: the keys a ``study`` dict may hold (see the module docs and :mod:`.data`)
-STUDY_KEYS = frozenset({
-    'data_root', 'synthetic', 'convert', 'folder', 'classes', 'pool', 'pretrain', 'probe',
-    'extra_inits', 'finetune', 'inits', 'fractions', 'seeds', 'baseline', 'same_start', 'tsne',
-    'leakage'})
+STUDY_KEYS = frozenset(STUDY_SPEC)
 
 
 def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
@@ -241,6 +240,9 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
     for key in todo:
         run_dir = osp.join(work_dir, 'runs', key.init, f'frac{key.fraction:g}_seed{key.seed}')
         if osp.isdir(run_dir):
+            if (key.init, key.fraction, key.seed) in done:  # never a finished run's folder
+                raise RuntimeError(f'{run_dir} belongs to a finished run of {results_csv}; '
+                                   'not deleting it (is a run listed twice?)')
             log(f'[study] {key.name}: restarting a half-written run')
             shutil.rmtree(run_dir)
         progress.begin(key)
@@ -249,6 +251,7 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
                           study['data_root'])
         row['settings'] = digest  # what produced this run (checked on every resume)
         append_row(results_csv, row)
+        done.add((key.init, key.fraction, key.seed))
         progress.end(time.time() - t0)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '
             f'({format_duration(time.time() - t0)})')

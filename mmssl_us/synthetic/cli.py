@@ -13,10 +13,11 @@ from typing import List, Optional
 
 from .writer import write_knee_dataset
 
-__all__ = ['parse_args', 'main']
+__all__ = ['build_parser', 'parse_args', 'main']
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The generator's options (a study's ``synthetic`` dict holds those that take a value)."""
     parser = argparse.ArgumentParser(
         description='Generate synthetic knee-recess ultrasound images with effusion masks.')
     parser.add_argument('--out', default='data/knee', help='output folder (default data/knee)')
@@ -37,7 +38,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='replace a dataset written with other arguments')
     parser.add_argument('--progress-every', type=int, default=200,
                         help='images between progress lines')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -72,4 +77,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main
+    sys.exit(run_main(main))

@@ -18,7 +18,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
-from ..fileio import atomic_save
+from ..fileio import atomic_save, clean_stale_temporaries
 from .adapters import BackboneAdapter, find_adapter, get_adapter
 from .keys import extract_backbone, unwrap_state_dict
 from .verify import verify_backbone
@@ -143,11 +143,27 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
     meta.update(facts)
     meta.update(num_keys=len(renamed), dropped=', '.join(dropped),
                 epoch=int(src_meta.get('epoch', -1)), iter=int(src_meta.get('iter', -1)))
+    method = _source_method(src)
+    if method:
+        meta['method'] = method  # which pretraining made it (the work dir's run.json)
     tensors = OrderedDict((k, v.detach().cpu().contiguous()) for k, v in renamed.items())
     if verify:
         try:
             meta['verified'] = verify_backbone(tensors, meta, adapter, source)
         except ValueError as exc:
             raise ValueError(f'{src}: verification failed, {dst} not written: {exc}') from None
+    for path in clean_stale_temporaries(osp.dirname(osp.abspath(dst))):
+        print(f'removed a stale temporary file of a killed converter: {path}')
     atomic_save({'state_dict': tensors, 'meta': meta}, dst)
     return tensors, meta
+
+
+def _source_method(src: str) -> str:
+    """The model type recorded in the source's work dir (``run.json``), or ''."""
+    from mmssl_us.workdir import read_run_record
+    try:
+        record = read_run_record(osp.dirname(osp.abspath(src)))
+    except ValueError:
+        return ''
+    model = (record or {}).get('model')
+    return model if isinstance(model, str) and model != 'unknown' else ''

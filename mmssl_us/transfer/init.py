@@ -45,6 +45,8 @@ __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
 class CheckpointKeyError(RuntimeError):
     """Keys or shapes of a checkpoint do not match the module it should initialise."""
 
+    user_error = True  # a refusal: the tools print its sentence (mmssl_us.cli)
+
 
 def _converted_for(checkpoint: Mapping[str, Any]) -> str:
     """``' (converted for mmseg: dict(type='ResNetV1c', depth=50))'`` from our meta, or ''."""
@@ -149,11 +151,14 @@ class VerifiedPretrainedInit:
         allowed_unexpected (Sequence[str]): ``fnmatch`` patterns of checkpoint keys the
             module may lack (``'fc.*'``: the classifier of an ImageNet checkpoint).
             Defaults to ().
+        method (str, optional): The pretraining model type the backbone must come from
+            (``'UltrasoundDenseCL'``, ``'ModelsGenesis'``): a converted backbone whose
+            ``meta['method']`` names another is refused. Defaults to None (not checked).
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
                  allowed_missing: Sequence[str] = (), map_location: str = 'cpu',
-                 allowed_unexpected: Sequence[str] = ()) -> None:
+                 allowed_unexpected: Sequence[str] = (), method: Optional[str] = None) -> None:
         if not isinstance(checkpoint, str) or not checkpoint:
             raise ValueError(f'checkpoint must be a path or URL, got {checkpoint!r}')
         for name, value in (('allowed_missing', allowed_missing),
@@ -165,9 +170,17 @@ class VerifiedPretrainedInit:
         self.allowed_missing = tuple(allowed_missing)
         self.allowed_unexpected = tuple(allowed_unexpected)
         self.map_location = map_location
+        self.method = method
 
     def __call__(self, module: torch.nn.Module) -> None:
         raw = load_checkpoint_file(self.checkpoint, self.map_location)
+        meta = raw.get('meta') if isinstance(raw, Mapping) else None
+        made_by = meta.get('method') if isinstance(meta, Mapping) else None
+        if self.method is not None and made_by is not None and made_by != self.method:
+            raise CheckpointKeyError(
+                f'checkpoint {self.checkpoint} was converted from a {made_by} pretraining '
+                f'({meta.get("source", "?")}), but this config expects {self.method}: convert '
+                f'the {self.method} work dir, or set init_cfg.method to {made_by!r}')
         state = extract_state_dict(raw, self.prefix, source=self.checkpoint)
         own = module.state_dict()
         report = compare_keys(own, state, self.allowed_missing, self.allowed_unexpected)

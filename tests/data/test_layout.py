@@ -145,3 +145,92 @@ def test_layout_record_is_json(tmp_path):
     with open(tmp_path / 'view' / LAYOUT_FILE) as f:
         rec = json.load(f)
     assert rec['source'] == osp.abspath(src) and rec['val'] == 0.15
+
+
+def test_files_the_tools_do_not_read_are_counted_and_medical_ones_refused(tmp_path):
+    # before: notes.txt and scan.dcm in images/train were dropped without a word
+    src = make_folder(str(tmp_path / 'src'))
+    (tmp_path / 'src' / 'images' / 'train' / 'notes.txt').write_text('x')
+    (tmp_path / 'src' / 'images' / 'train' / 'P0_9.csv').write_text('x')
+    lines = []
+    prepare_folder(src, str(tmp_path / 'view'), log=lines.append)
+    assert any('skipped 2 file(s) in ' in line and 'that the tools do not read: 1 .csv, 1 .txt'
+               in line for line in lines), lines
+    (tmp_path / 'src' / 'images' / 'train' / 'P9_0.nii.gz').write_bytes(b'x')
+    with pytest.raises(ValueError, match=r'holds medical images that the tools do not read '
+                       r'\(1 \.nii\.gz, e\.g\. .*P9_0\.nii\.gz\): convert them to 8-bit PNG '
+                       r'first: python -m mmssl_us\.data\.converters\.medical_io'):
+        prepare_folder(src, str(tmp_path / 'view2'), log=lines.append)
+    os.remove(tmp_path / 'src' / 'images' / 'train' / 'P9_0.nii.gz')
+    (tmp_path / 'src' / 'images' / 'test' / 'T5_0.dcm').write_bytes(b'x')
+    with pytest.raises(ValueError, match=r'1 \.dcm.*no tool here reads DICOM'):
+        prepare_folder(src, str(tmp_path / 'view3'), log=lines.append)
+
+
+def test_the_conversion_command_named_in_the_hint_works(tmp_path):
+    nib = pytest.importorskip('nibabel')
+    from mmssl_us.data.converters.medical_io import main
+    src = tmp_path / 'nii'
+    src.mkdir()
+    img = np.arange(12 * 10, dtype=np.int16).reshape(12, 10) * 30  # 0..3570: 12 bits
+    mask = (img > 1800).astype(np.uint8)
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(img.T), np.eye(4)), str(src / 'P1_0.nii.gz'))
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(mask.T), np.eye(4)), str(tmp_path / 'm.nii'))
+    assert main([str(src), str(tmp_path / 'png')]) == 0
+    out = cv2.imread(str(tmp_path / 'png' / 'P1_0.png'), cv2.IMREAD_UNCHANGED)
+    assert out.shape == (12, 10) and out.dtype == np.uint8 and out.max() == 255
+    msrc = tmp_path / 'msrc'
+    msrc.mkdir()
+    os.replace(tmp_path / 'm.nii', msrc / 'P1_0.nii')
+    assert main([str(msrc), str(tmp_path / 'mpng'), '--labels']) == 0
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / 'mpng' / 'P1_0.png'), -1), mask)
+
+
+def test_names_without_the_patient_separator_ask_for_the_rule(tmp_path):
+    # before: S0001-000.png ... each frame its own patient; val carved sharing patients
+    src = str(tmp_path / 'src')
+    for p in range(6):
+        for f in range(3):
+            _write(src, 'train', f'S{p:04d}-{f:03d}.png')
+    _write(src, 'test', 'S0100-000.png')
+    with pytest.raises(ValueError, match=r'gives 19 patients to 19 images of .*19 names have '
+                       r'no "_".*set study\.folder\.patient_pattern'):
+        prepare_folder(src, str(tmp_path / 'view'), log=None)
+    rec = prepare_folder(src, str(tmp_path / 'view'), patient_pattern=r'^(S\d+)-', log=None)
+    assert rec['patients'] == dict(train=5, val=1, test=1)
+    assert rec['patient_pattern'] == r'^(S\d+)-'
+    names = sorted(os.listdir(tmp_path / 'view' / 'images' / 'val'))
+    assert len(names) == 3 and len({n.split('_')[0] for n in names}) == 1  # one patient, 3 frames
+    assert names[0].split('_', 1)[1].startswith('S')  # the user's name kept after the id
+    with pytest.raises(ValueError, match=r'finds no patient in 1 of 19 image names, e\.g\. '
+                       r'.*S0100-000\.png'):
+        prepare_folder(src, str(tmp_path / 'v2'), patient_pattern=r'^(S00\d+)-', log=None)
+    for bad, match in ((r'^S\d+-', 'has 0 groups'), ('(', 'is no regular expression')):
+        with pytest.raises(ValueError, match=match):
+            prepare_folder(src, str(tmp_path / 'v3'), patient_pattern=bad, log=None)
+
+
+def test_messages_about_the_view_name_the_users_own_files(tmp_path, capsys):
+    # before: errors named <work_dir>/data/masks/train/P0_0.png, a link the user never made,
+    # and a .png where the user's mask is a .jpg
+    from mmssl_us.cli import run_main
+    from mmssl_us.data.layout import to_source
+    src = str(tmp_path / 'src')
+    for p in range(4):
+        _write(src, 'train', f'P{p}_0.png', mask_name=f'P{p}_0.jpg')
+    _write(src, 'test', 'T0_0.png', mask_name='T0_0.jpg')
+    view = str(tmp_path / 'work' / 'data')
+    prepare_folder(src, view, mask_suffix='.jpg', val=0.25, log=None)
+    mask = osp.join(view, 'masks', 'test', 'T0_0.png')
+    assert osp.isfile(mask)
+
+    def refuse(argv):
+        raise ValueError(f'mask {mask} is 3x4 (HxW) but its image '
+                         f'{osp.join(view, "images", "test", "T0_0.png")} is 40x48')
+
+    assert run_main(refuse, [], prog='t') == 2
+    err = capsys.readouterr().err
+    assert (f'mask {osp.join(src, "masks", "test", "T0_0.jpg")} is 3x4 (HxW) but its image '
+            f'{osp.join(src, "images", "test", "T0_0.png")} is 40x48') in err
+    assert view not in err
+    assert to_source(f'x {tmp_path}/other/masks/a.png') == f'x {tmp_path}/other/masks/a.png'

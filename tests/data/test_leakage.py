@@ -249,3 +249,13 @@ def test_within_split_near_duplicates_are_grouped_with_their_distance(root):
     assert item.files == ('images/train/P1_0.png', 'images/train/P5_0.jpg',
                           'images/train/P6_0.png')
     assert item.detail.startswith('3 images, ') and item.detail.endswith(' bits')
+
+
+@pytest.mark.parametrize('where', [('images', 'val', 'P3_0.png'), ('unlabelled', 'U1_0.png')])
+def test_a_zero_byte_image_is_named_not_a_cv2_assertion(root, where):
+    """Issue 18: a 0-byte file stopped the check with cv2.error (-215) naming no file."""
+    empty = root.joinpath(*where)
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty image file \(0 bytes\): .*' + where[-1]):
+        find_leakage(str(root))
+    assert main([str(root), '--quiet']) == 2

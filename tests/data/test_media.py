@@ -78,3 +78,25 @@ def test_md5_is_of_the_bytes(tmp_path):
     assert file_md5(str(a)) == file_md5(str(b))
     import hashlib
     assert file_md5(str(a)) == hashlib.md5(a.read_bytes()).hexdigest()
+
+
+def test_a_zero_byte_image_and_a_video_whose_frames_do_not_decode(tmp_path):
+    """Issue 18: an empty file is named (not a cv2 assertion); a video whose header promises
+    frames it cannot decode is found by decoding its first, middle and last frame."""
+    from mmssl_us.data.media import check_video_decodes
+    empty = tmp_path / 'e.png'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match=r'empty image file \(0 bytes\): .*e\.png'):
+        read_image(str(empty))
+    good = str(tmp_path / 'good.avi')
+    write_mjpg_avi(good, _flat_frames())
+    assert check_video_decodes(good) == len(LEVELS)
+    cut = tmp_path / 'cut.avi'
+    rng = np.random.default_rng(0)
+    write_mjpg_avi(str(cut), [rng.integers(0, 255, (48, 64), dtype=np.uint8) for _ in range(10)])
+    data = cut.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    assert count_video_frames(str(cut)) == 10  # the header still says 10
+    with pytest.raises(ValueError, match=r'cut\.avi.*says it has 10 frames but frame 5 does '
+                       'not decode'):
+        check_video_decodes(str(cut))

@@ -21,6 +21,9 @@ def test_plain_config_is_r50_knee_with_a_7x7_stem():
     plain_dict, deep_dict = plain.to_dict(), deep.to_dict()
     plain_dict['model']['backbone'].pop('type')
     deep_dict['model']['backbone'].pop('type')
+    # its own work dir (issue 18: two models never share one), the backbone type: nothing else
+    assert (plain_dict.pop('work_dir'), deep_dict.pop('work_dir')) == (
+        'work_dirs/r50-plain_knee', 'work_dirs/r50_knee')
     assert plain_dict == deep_dict  # nothing else differs
     assert plain.default_hooks.plain_checkpoint.type == 'PlainCheckpointHook'
 

@@ -329,3 +329,19 @@ def test_package_entry_point_help():
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert '--pixel-size-csv' in out.stdout and 'checkpoint' in out.stdout
+
+
+def test_files_the_tools_do_not_read_are_counted_and_medical_ones_refused(tmp_path, capsys):
+    # before: "segmented 1 images" with the .txt and .nii left out without a word
+    src = tmp_path / 'in'
+    src.mkdir()
+    cv2.imwrite(str(src / 'good.png'), _grey(64, 80, 0))
+    (src / 'notes.txt').write_text('x')
+    items = list_inputs(str(src), out_dir=str(src / 'out'))
+    assert [i.rel_stem for i in items] == ['good']
+    assert 'skipped 1 file(s) in ' in capsys.readouterr().out
+    (src / 'scan.nii').write_bytes(b'x')
+    with pytest.raises(ValueError, match=r'1 \.nii.*medical_io SRC OUT'):
+        list_inputs(str(src))
+    with pytest.raises(ValueError, match=r'scan\.nii is a medical image.*medical_io'):
+        list_inputs(str(src / 'scan.nii'))

@@ -43,15 +43,27 @@ def test_train_then_test_then_dist_test_agree(tmp_path):
     ckpt = osp.join(work, 'iter_2.pth')
     assert osp.isfile(ckpt)
 
+    # issue 18: evaluating never writes into the training run (its saved config, its logs)
+    saved = osp.join(work, osp.basename(CONFIG))
+    with open(saved, 'rb') as f:
+        saved_before = f.read()
+    listing = sorted(os.listdir(work))
+    refused = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'test.py'), saved, ckpt,
+                              '--work-dir', work], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "is a training run's folder" in refused.stderr
+    evals = str(tmp_path / 'eval')
     single = str(tmp_path / 'single.json')
-    _run([osp.join(ROOT, 'tools', 'test.py'), CONFIG, ckpt, '--work-dir', work, '--out', single,
+    _run([osp.join(ROOT, 'tools', 'test.py'), saved, ckpt, '--work-dir', evals, '--out', single,
           '--cfg-options', *opts])
+    with open(saved, 'rb') as f:
+        assert f.read() == saved_before
+    assert sorted(os.listdir(work)) == listing
     with open(single) as f:
         m1 = json.load(f)
     assert {'aAcc', 'mIoU', 'mDice'} <= set(m1)
 
     dist = str(tmp_path / 'dist.json')
-    _run([osp.join(ROOT, 'tools', 'dist_test.py'), CONFIG, ckpt, '2', '--work-dir', work,
+    _run([osp.join(ROOT, 'tools', 'dist_test.py'), CONFIG, ckpt, '2', '--work-dir', evals,
           '--out', dist, '--cfg-options', *opts])
     with open(dist) as f:
         m2 = json.load(f)

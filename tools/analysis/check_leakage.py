@@ -13,4 +13,5 @@ import sys
 from mmssl_us.data.leakage import main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main  # noqa: E402
+    sys.exit(run_main(main))

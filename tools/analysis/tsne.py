@@ -50,4 +50,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main  # noqa: E402
+    sys.exit(run_main(main))

@@ -26,4 +26,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmssl_us.cli import run_main  # noqa: E402
+    sys.exit(run_main(main))

@@ -11,7 +11,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-__all__ = ['read_mhd_header', 'read_mhd', 'read_nifti', 'read_image_2d']
+__all__ = ['read_mhd_header', 'read_mhd', 'read_nifti', 'read_image_2d', 'to_png', 'main']
 
 _MET_TYPES = {
     'MET_UCHAR': np.uint8, 'MET_CHAR': np.int8, 'MET_USHORT': np.uint16,
@@ -131,3 +131,61 @@ def read_image_2d(path: str) -> np.ndarray:
     if array.ndim != 2:
         raise ValueError(f'{path} is not a 2-D image: shape {array.shape}')
     return array
+
+
+def to_png(src: str, out: str, labels: bool = False) -> int:
+    """Write every 2-D ``.nii``/``.nii.gz``/``.mhd`` file under ``src`` as an 8-bit PNG under
+    ``out`` (same relative path and stem): images scaled to their full range
+    (``v * 255 / max`` when they exceed 8 bits or are not integers), label maps (``labels``)
+    kept as they are (integers 0-255). Returns the number of files written.
+
+    Run as ``python -m mmssl_us.data.converters.medical_io SRC OUT [--labels]``.
+    """
+    import os
+    from .common import write_png
+    done = 0
+    for root, dirs, files in os.walk(src):
+        dirs.sort()
+        for name in sorted(files):
+            lower = name.lower()
+            stem = next((name[:-len(s)] for s in ('.nii.gz', '.nii', '.mhd')
+                         if lower.endswith(s)), None)
+            if stem is None:
+                continue
+            array = read_image_2d(osp.join(root, name))
+            if labels:
+                if (not np.issubdtype(array.dtype, np.integer) and not np.array_equal(
+                        array, np.round(array))) or array.min() < 0 or array.max() > 255:
+                    raise ValueError(f'{osp.join(root, name)} is no label map (values in '
+                                     f'[{array.min()}, {array.max()}], dtype {array.dtype}); '
+                                     'convert images without --labels')
+                array = array.astype(np.uint8)
+            elif array.dtype != np.uint8:
+                array = array.astype(np.float64) - min(0.0, float(array.min()))
+                top = float(array.max())
+                scale = 255.0 / top if top > 255 or not top.is_integer() or top == 0 else 1.0
+                array = np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
+            write_png(osp.join(out, osp.relpath(root, src), stem + '.png'), array)
+            done += 1
+    return done
+
+
+def main(argv=None) -> int:
+    """``python -m mmssl_us.data.converters.medical_io SRC OUT [--labels]``."""
+    import argparse
+    p = argparse.ArgumentParser(prog='python -m mmssl_us.data.converters.medical_io',
+                                description='Write 2-D NIfTI / MetaImage files as 8-bit PNGs.')
+    p.add_argument('src', help='folder with .nii, .nii.gz or .mhd files (any depth)')
+    p.add_argument('out', help='output folder (same relative paths, .png)')
+    p.add_argument('--labels', action='store_true', help='the files are label maps: keep values')
+    args = p.parse_args(argv)
+    n = to_png(args.src, args.out, labels=args.labels)
+    print(f'wrote {n} PNG file(s) into {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    import sys
+
+    from mmssl_us.cli import run_main
+    sys.exit(run_main(main))

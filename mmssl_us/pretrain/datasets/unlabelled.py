@@ -7,7 +7,8 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
 from mmssl_us.data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
-from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, count_video_frames,
+from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_video_decodes,
+                                 count_video_frames,
                                  norm_suffixes, sample_frame_indices, scan_media)
 from mmssl_us.data.splits import check_patient_rule
 
@@ -144,7 +145,9 @@ class UltrasoundUnlabelledDataset(BaseDataset):
                 stats['videos_excluded'] += 1
                 stats[f'videos_excluded_by_{why}'] += 1
                 continue
-            frames = sample_frame_indices(count_video_frames(path), self.frame_step,
+            # first, middle and last frame decoded now, like the pool images
+            count = check_video_decodes(path) if self.check_decode else count_video_frames(path)
+            frames = sample_frame_indices(count, self.frame_step,
                                           self.frames_per_video)
             stats['video_frames'] += len(frames)
             data_list.extend(dict(img_path=path, frame_index=i) for i in frames)

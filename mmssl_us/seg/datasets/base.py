@@ -1,7 +1,13 @@
 """What every ultrasound segmentation dataset of mmssl_us adds to mmseg's ``BaseSegDataset``.
 
 * a clear error when the data root or a split folder is missing (saying how to get the data),
-* the image/mask checks of :mod:`.checks`, run once at build time,
+* the image/mask checks of :mod:`.checks`, run once at build time, including the per-split
+  class counts (``class_counts``): a class that occurs in no mask of the split stops the build
+  (its IoU would be NaN and quietly left out of the mean; an evaluation split without
+  foreground would read mIoU 100) unless ``allow_absent_classes`` names it,
+* one orientation rule: images are read as stored, EXIF orientation ignored (as the masks,
+  the size checks and the leakage check read them), and a pair whose sizes differ so is
+  stopped at build naming both files and the tag,
 * a patient id per image (``patient_id`` in the data info), defined by each dataset,
 * an optional patient-level label fraction (``label_fraction``, ``fraction_seed``), allowed on
   training datasets only, and a record of what it selected (``fraction_record``) that
@@ -9,15 +15,18 @@
 """
 from __future__ import annotations
 
+import logging
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence
 
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from ...data.fractions import check_fraction, select_fraction
 from ...data.splits import patient_id
-from ...validate import check_int
-from .checks import check_pairs, check_split_overlap
+from ...validate import check_int, did_you_mean
+from .checks import (check_class_presence, check_pairs, check_split_overlap, class_counts,
+                     stored_orientation)
 
 __all__ = ['UltrasoundSegDataset']
 
@@ -32,7 +41,13 @@ class UltrasoundSegDataset(BaseSegDataset):
         fraction_seed (int): Seed of the patient draw; subsets are nested across fractions for
             one seed. Defaults to 0.
         check_data (bool): Check every image/mask pair at build time (sizes, label values,
-            readability). Defaults to True.
+            readability) and that every class occurs in the split. Defaults to True.
+        allow_absent_classes (Sequence[str]): Class names that may occur in no mask of this
+            split: they are reported (a log warning and :attr:`absent_classes`) instead of
+            stopping the build. The check counts the whole split folder, before any
+            ``label_fraction`` (a fraction of the training patients may miss a rare class
+            that the split has; that is the fraction's point, not a data error).
+            Defaults to ().
         img_suffix (str): Image suffix. Defaults to '.png'.
         seg_map_suffix (str): Mask suffix. Defaults to '.png'.
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`.
@@ -44,6 +59,7 @@ class UltrasoundSegDataset(BaseSegDataset):
                  label_fraction: float = 1.0,
                  fraction_seed: int = 0,
                  check_data: bool = True,
+                 allow_absent_classes: Sequence[str] = (),
                  img_suffix: str = '.png',
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
@@ -54,7 +70,20 @@ class UltrasoundSegDataset(BaseSegDataset):
         self.label_fraction = float(label_fraction)
         self.fraction_seed = check_int('fraction_seed', fraction_seed)
         self.check_data = check_data
+        if isinstance(allow_absent_classes, str) or not all(
+                isinstance(c, str) for c in allow_absent_classes):
+            raise ValueError('allow_absent_classes must be a list of class names, got '
+                             f'{allow_absent_classes!r}')
+        self.allow_absent_classes = tuple(allow_absent_classes)
+        #: class name -> dict(images=masks holding it, pixels=...) over the whole split folder
+        #: (before the label fraction); None until checked (or with check_data=False)
+        self.class_counts: Optional[Dict[str, Dict[str, int]]] = None
+        #: classes of allow_absent_classes that the split indeed lacks (report them)
+        self.absent_classes: List[str] = []
         self.fraction_record: Optional[dict] = None
+        # one orientation rule for every reader: pixels as stored (checks.stored_orientation)
+        if kwargs.get('pipeline') is not None:
+            kwargs['pipeline'] = stored_orientation(kwargs['pipeline'])
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
 
     @classmethod
@@ -110,9 +139,29 @@ class UltrasoundSegDataset(BaseSegDataset):
                         decode_images=self.test_mode)
             if not self.test_mode:  # the training split, once: no patient or file shared
                 check_split_overlap(img_dir, self.patient_of, self.img_suffix)
+            if all(mask for _, mask in pairs):
+                self._check_classes([mask for _, mask in pairs])
         for info in data_list:
             info['patient_id'] = self.patient_of(info['img_path'])
         return self._apply_fraction(data_list)
+
+    def _check_classes(self, masks: List[str]) -> None:
+        """Count the classes over the whole split and stop on an absent one (class docs)."""
+        classes = list(self.metainfo['classes'])
+        unknown = [c for c in self.allow_absent_classes if c not in classes]
+        if unknown:
+            raise ValueError(f'allow_absent_classes names {unknown[0]!r}, which is not one of '
+                             f'the classes {classes}{did_you_mean(unknown[0], classes)}')
+        self.class_counts = class_counts(masks, classes, self.reduce_zero_label,
+                                         self.label_map, self.ignore_index)
+        where = self.data_prefix.get('seg_map_path', '') or osp.dirname(masks[0])
+        self.absent_classes = check_class_presence(self.class_counts, len(masks), where,
+                                                   self.allow_absent_classes)
+        if self.absent_classes:
+            print_log(f'{type(self).__name__}: class(es) {self.absent_classes} occur in none of '
+                      f'the {len(masks)} masks of {where}; allowed by allow_absent_classes: '
+                      'their IoU is NaN and left out of the mean', logger='current',
+                      level=logging.WARNING)
 
     def _apply_fraction(self, data_list: List[dict]) -> List[dict]:
         paths = [d['img_path'] for d in data_list]

@@ -274,3 +274,17 @@ def test_base_config_excludes_val_and_test_and_keeps_a_synthetic_pool(tmp_path):
     ds = UltrasoundUnlabelledDataset(data_root=str(root), data_prefix='unlabelled',
                                      exclude=dataset_cfg.exclude, check_decode=False)
     assert ds.stats['images_found'] == 6 and ds.stats['samples'] == 6
+
+
+def test_a_video_whose_frames_do_not_decode_stops_the_build_named(tmp_path, media):
+    """Issue 18: a truncated video was accepted at build and stopped the pretraining."""
+    folder = tmp_path / 'unlabelled'
+    folder.mkdir()
+    media.image(folder / 'a_0.png', seed=0)
+    rng = np.random.default_rng(0)
+    media.avi(folder / 'V1.avi', [rng.integers(0, 255, (32, 48), dtype=np.uint8)
+                                  for _ in range(10)])
+    data = (folder / 'V1.avi').read_bytes()
+    (folder / 'V1.avi').write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match=r'V1\.avi.*frame 5 does not decode'):
+        UltrasoundUnlabelledDataset(data_root=str(tmp_path), data_prefix='unlabelled')

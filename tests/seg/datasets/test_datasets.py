@@ -149,3 +149,106 @@ def test_hc18_bad_csv_named(tmp_path, rows, match):
     with pytest.raises(ValueError, match=match):
         HC18Dataset(data_root=root, data_prefix=dict(img_path='images/train',
                                                      seg_map_path='masks/train'))
+
+
+def _blank_masks(root, split):
+    folder = osp.join(root, 'masks', split)
+    for name in os.listdir(folder):
+        cv2.imwrite(osp.join(folder, name), cv2.imread(osp.join(folder, name), 0) * 0)
+
+
+def test_an_evaluation_split_without_foreground_stops_at_build(knee_root):
+    # before: the test masks held no recess pixel and the results read mIoU 100 / mDice 100
+    _blank_masks(knee_root, 'test')
+    with pytest.raises(ValueError, match=r"class 'recess' occurs in none of the 4 masks of "
+                       r".*masks/test \(masks per class: background in 4, recess in 0\)"):
+        _knee(knee_root, 'test', test_mode=True)
+
+
+def _three_class_tree(root):
+    write_seg_tree(root, {'train': ['p0', 'p1', 'p2'], 'test': ['t0']}, n_classes=2)
+    return dict(metainfo=dict(classes=('background', 'nerve', 'vessel')))
+
+
+def test_a_config_class_in_no_mask_stops_naming_split_and_counts(tmp_path):
+    # before: 'vessel' (no pixel in any split) got IoU NaN, quietly dropped from the mean
+    root = str(tmp_path / 'd')
+    kw = _three_class_tree(root)
+    with pytest.raises(ValueError, match=r"class 'vessel' occurs in none of the 6 masks of "
+                       r".*masks/train \(masks per class: background in 6, nerve in 6, "
+                       r"vessel in 0\).*allow_absent_classes=\('vessel',\)"):
+        UltrasoundFolderDataset(data_root=root, data_prefix=dict(
+            img_path='images/train', seg_map_path='masks/train'), **kw)
+
+
+def test_allowed_absent_class_is_reported_with_counts(tmp_path):
+    root = str(tmp_path / 'd')
+    kw = _three_class_tree(root)
+    ds = UltrasoundFolderDataset(data_root=root, data_prefix=dict(
+        img_path='images/test', seg_map_path='masks/test'), test_mode=True,
+        allow_absent_classes=('vessel',), **kw)
+    assert ds.absent_classes == ['vessel']
+    assert ds.class_counts['nerve']['images'] == 2 and ds.class_counts['vessel']['pixels'] == 0
+    assert ds.class_counts['background']['pixels'] > 0
+    with pytest.raises(ValueError, match=r"'vesel', which is not one of .*did you mean "
+                                         r"'vessel'"):
+        UltrasoundFolderDataset(data_root=root, data_prefix=dict(
+            img_path='images/test', seg_map_path='masks/test'), test_mode=True,
+            allow_absent_classes=('vesel',), **kw)
+
+
+def test_classes_are_counted_over_the_whole_split_not_the_fraction(knee_root):
+    # only p00's masks show the recess: a fraction without p00 still builds (the split has it)
+    folder = osp.join(knee_root, 'masks', 'train')
+    for name in os.listdir(folder):
+        if not name.startswith('p00'):
+            cv2.imwrite(osp.join(folder, name), cv2.imread(osp.join(folder, name), 0) * 0)
+    for seed in range(4):
+        ds = _knee(knee_root, label_fraction=0.2, fraction_seed=seed)
+        assert ds.class_counts['recess']['images'] == 2
+
+
+def _exif_jpeg(path, array, orientation=6):
+    from PIL import Image
+    img = Image.fromarray(array)
+    exif = img.getexif()
+    exif[0x0112] = orientation  # 6: viewers turn it 90 degrees clockwise
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    img.save(path, exif=exif.tobytes(), quality=95)
+
+
+def _jpeg_tree(root, mask_shape):
+    import numpy as np
+    for split, pids in (('train', ('p0', 'p1')), ('test', ('t0',))):
+        for k, pid in enumerate(pids):
+            img = np.zeros((20, 30), np.uint8)
+            img[:, :10] = 200
+            img[k + (split == 'test') * 5, 20] = 90  # no two files alike
+            _exif_jpeg(osp.join(root, 'images', split, f'{pid}_0.jpg'), img)
+            mask = np.zeros(mask_shape, np.uint8)
+            mask[:5, :5] = 1
+            os.makedirs(osp.join(root, 'masks', split), exist_ok=True)
+            cv2.imwrite(osp.join(root, 'masks', split, f'{pid}_0.png'), mask)
+
+
+_LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+
+
+def test_exif_orientation_is_ignored_by_every_reader(tmp_path):
+    # before: mmcv turned the 20x30 JPEG to 30x20 on load while its mask stayed 20x30
+    root = str(tmp_path / 'k')
+    _jpeg_tree(root, (20, 30))
+    ds = _knee(root, img_suffix='.jpg', pipeline=_LOAD)
+    sample = ds[0]
+    assert sample['img'].shape[:2] == (20, 30) == sample['gt_seg_map'].shape
+    assert sample['img'][:, :10].mean() > 150  # the bright band stays on the left, as stored
+    from mmssl_us.data.media import read_image
+    assert read_image(ds.get_data_info(0)['img_path']).shape[:2] == (20, 30)
+
+
+def test_a_mask_drawn_on_the_exif_turned_view_is_stopped_naming_both(tmp_path):
+    root = str(tmp_path / 'k')
+    _jpeg_tree(root, (30, 20))
+    with pytest.raises(ValueError, match=r'mask .*p0_0\.png is 30x20 \(HxW\) but its image '
+                       r'.*p0_0\.jpg is 20x30 as stored; the image carries EXIF orientation 6'):
+        _knee(root, img_suffix='.jpg', pipeline=_LOAD)
