@@ -7,8 +7,8 @@
 # ../shared/data/nhbs_hip_spj (Apache-2.0). Val and test subjects never enter the pool.
 # Arms: DenseCL, its same-start control densecl_start (the pretraining's own untrained weights,
 # added by the runner) and mmseg's random init; 5 seeds at 5% and 20% of the train subjects.
-# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (400 iterations of
-# warm-up + poly decay at lr 0.01, validation every 40 iterations, the best-val checkpoint
+# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (300 iterations of
+# warm-up + poly decay at lr 0.02, validation every 50 iterations, the best-val checkpoint
 # tested), the same for every arm; evaluation one image per pass (two HC18 images are not
 # 800x540, so a split's images do not share one size after the resize).
 # Tuned on the validation split (test read once per run, never used to choose): the pretraining

@@ -33,7 +33,8 @@ class NAMED(dict):
 #: the arguments of mmssl_us.seg.config_utils.seg_cfg_options (but cfg)
 FINETUNE_SHRINK = dict.fromkeys(
     ('crop_size', 'img_scale', 'max_iters', 'val_interval', 'batch_size', 'depth',
-     'head_channels', 'label_fraction', 'fraction_seed', 'seed', 'num_workers'), ANY)
+     'head_channels', 'label_fraction', 'fraction_seed', 'seed', 'num_workers', 'warmup_iters',
+     'eval_batch_size'), ANY)
 #: the arguments of mmssl_us.pretrain.config_utils.pretrain_cfg_options (but cfg)
 PRETRAIN_SHRINK = dict.fromkeys(
     ('depth', 'view_size', 'batch_size', 'max_epochs', 'warmup_iters', 'num_workers', 'seed'),

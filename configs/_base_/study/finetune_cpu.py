@@ -1,24 +1,26 @@
 # The fine-tuning protocol of the CPU studies (quickstart, HC18, the folder study): one recipe
 # for every arm, sized so that random init reaches its plateau on 2 CPU cores.
 # - FCN R18-D8, 64 px crops of 128 px images, batch 8;
-# - SGD lr 0.01 (mmseg's; chosen over 0.02 on the quickstart's validation split for the random
-#   arm, the baseline: README "Fine-tuning protocol"), momentum 0.9, wd 5e-4; a linear warm-up
-#   over the first 20 iterations (mmengine LinearLR from 0.1x), then mmseg's poly decay
-#   (power 0.9) to 1e-4 at the last iteration;
-# - 400 iterations: the random arm's val mIoU has flattened by then on the quickstart (it rose
-#   by < 1 point over the last quarter; the report's "converged" gate checks it in every run);
-# - validation every 40 iterations on the whole val split; the checkpoint that validated best
+# - SGD lr 0.02, momentum 0.9, wd 5e-4, chosen over mmseg's 0.01 on the quickstart's
+#   validation split for the random arm (the baseline), 400-iteration runs, seed 0: best val
+#   mIoU 86.70 vs 84.34 with all the labels, 83.33 vs 82.30 with 10% (README "Fine-tuning
+#   protocol"); a linear warm-up over the first 15 iterations (mmengine LinearLR from 0.1x),
+#   then mmseg's poly decay (power 0.9) to 1e-4 at the last iteration;
+# - 300 iterations: at lr 0.02 the random arm's val mIoU had flattened by ~280 of 400 (86.4 ->
+#   86.7 after it); shortened to 300 to fit the CPU time, and the report's "converged" gate
+#   checks every run (best val mIoU rising by < 1 point over the last quarter);
+# - validation every 50 iterations on the whole val split; the checkpoint that validated best
 #   is the one tested (mmssl_us.study.finetune: CheckpointHook save_best='mIoU'), and the
 #   results row records its iteration;
 # - evaluation 8 images per forward pass where the split's images share one size (the metric
 #   does not change; benchmarks/bench_study_run.py checks it); set eval_batch_size=1 otherwise.
-finetune_iters = 400
+finetune_iters = 300
 study = dict(
     finetune=dict(
-        shrink=dict(crop_size=64, img_scale=128, max_iters=finetune_iters, val_interval=40,
-                    warmup_iters=20, batch_size=8, depth=18, head_channels=128,
+        shrink=dict(crop_size=64, img_scale=128, max_iters=finetune_iters, val_interval=50,
+                    warmup_iters=15, batch_size=8, depth=18, head_channels=128,
                     num_workers=0, eval_batch_size=8),
         # the study prints one line per run; each run's full log is in its work dir
         cfg_options={'log_level': 'WARNING',
-                     'optim_wrapper.optimizer.lr': 0.01,
+                     'optim_wrapper.optimizer.lr': 0.02,
                      'default_hooks.checkpoint.interval': finetune_iters}))
