@@ -24,8 +24,12 @@ def main(argv=None) -> int:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. study.data_root=DIR '
                         '"study.classes=[\'background\',\'nerve\']" study.seeds=[0,1]')
+    parser.add_argument('--report-only', action='store_true',
+                        help='write results.md and the plots from the runs finished so far '
+                        '(an interrupted study); trains nothing')
     args = parser.parse_args(argv)
-    run_study(args.config, args.work_dir, cfg_options=args.cfg_options)
+    run_study(args.config, args.work_dir, cfg_options=args.cfg_options,
+              report_only=args.report_only)
     return 0
 
 

@@ -78,15 +78,15 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
     schedulers = [dict(s) for s in (cfg.get('param_scheduler', []) or [])]
     if isinstance(cfg.get('param_scheduler'), dict):
         schedulers = [dict(cfg.param_scheduler)]
-    changed = False
+    ended: Dict[str, Any] = {}  # per-scheduler keys (they also pass on a command line)
     if max_iters is not None:
         max_iters = check_int('max_iters', max_iters, low=1)
         old_end = cfg.train_cfg.get('max_iters')
         out['train_cfg.max_iters'] = max_iters
-        for sched in schedulers:
+        for i, sched in enumerate(schedulers):
             if 'end' in sched and (sched['end'] == old_end or len(schedulers) == 1):
                 sched['end'] = max_iters
-                changed = True
+                ended[f'param_scheduler.{i}.end'] = max_iters
         val_interval = min(val_interval or cfg.train_cfg.get('val_interval', max_iters),
                            max_iters)
     if warmup_iters is not None:
@@ -97,11 +97,11 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
             raise ValueError('warmup_iters: the config already has a LinearLR warm-up')
         for sched in schedulers:
             sched['begin'] = max(int(sched.get('begin', 0)), warmup_iters)
-        schedulers = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-                           end=warmup_iters)] + schedulers
-        changed = True
-    if changed:
-        out['param_scheduler'] = schedulers
+        # the list grows by one: set as a whole (a study's merge_from_dict, not --cfg-options)
+        out['param_scheduler'] = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
+                                       begin=0, end=warmup_iters)] + schedulers
+    else:
+        out.update(ended)
     if val_interval is not None:
         val_interval = check_int('val_interval', val_interval, low=1)
         out['train_cfg.val_interval'] = val_interval

@@ -146,6 +146,16 @@ def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int]:
     return path, int(best[0])
 
 
+def per_class_evaluator(evaluator):
+    """The evaluator config with every mmseg ``IoUMetric`` as :class:`PerClassIoUMetric` (same
+    settings; it also returns ``IoU.<class>``, ``Dice.<class>`` and ``Pred.<class>``)."""
+    if isinstance(evaluator, (list, tuple)):
+        return [per_class_evaluator(e) for e in evaluator]
+    if evaluator.get('type') in ('IoUMetric', 'mmseg.IoUMetric'):
+        return dict(evaluator, type='PerClassIoUMetric')
+    return evaluator
+
+
 def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
                   data_root: str) -> Dict:
     """Train one fine-tuning run in this process, select the checkpoint that validated best
@@ -174,6 +184,8 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     else:
         options['model.backbone.init_cfg'] = dict(type='VerifiedPretrained', checkpoint=backbone)
     cfg.merge_from_dict(options)
+    # the test's per-class IoU (the "degenerate runs" gate): mmseg's IoUMetric returns means only
+    cfg.test_evaluator = per_class_evaluator(cfg.test_evaluator)
     from mmssl_us.tensorboard_log import enable_tensorboard, wanted
     if wanted():  # MMSSL_US_TENSORBOARD=1: the study's runs log to TensorBoard too
         enable_tensorboard(cfg)

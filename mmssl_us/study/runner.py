@@ -159,7 +159,7 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
               log: Callable[[str], None] = print,
               finetune_fn: Callable = finetune_once,
               pretrain_fn: Callable = pretrain,
-              cfg_options: Optional[Dict] = None) -> str:
+              cfg_options: Optional[Dict] = None, report_only: bool = False) -> str:
     """Run (or resume) the study described by ``study_cfg_path``; return the results folder.
 
     ``cfg_options`` (``--cfg-options`` of tools/run_study.py) override config keys, e.g.
@@ -169,6 +169,8 @@ def run_study(study_cfg_path: str, work_dir: Optional[str] = None,
     study = copy.deepcopy(cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study)
     work_dir = work_dir or osp.join('work_dirs', 'study',
                                     osp.splitext(osp.basename(study_cfg_path))[0])
+    if report_only:
+        return report_finished(study, work_dir, log)
     os.makedirs(work_dir, exist_ok=True)
     with WorkDirLock(work_dir), open(osp.join(work_dir, LOG_FILE), 'a',
                                      encoding='utf-8') as log_file:  # one study per work dir
@@ -264,6 +266,38 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
     with open(paths[0], encoding='utf-8') as f:
         log(f.read())
     log(f'[study] results: {results_csv}')
+    for p in paths:
+        log(f'[study] report: {p}')
+    return work_dir
+
+
+def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = print) -> str:
+    """Write the report from the runs finished so far (``--report-only``): an interrupted
+    study keeps what it measured. Trains nothing; the pretrainings' records come from
+    ``<work_dir>/pretrain/<name>_record.json``."""
+    import json
+    results_csv = osp.join(work_dir, 'results.csv')
+    if not osp.isfile(results_csv):
+        raise FileNotFoundError(f'{results_csv} does not exist: no run of this study has '
+                                'finished yet, so there is nothing to report')
+    check_fingerprint(work_dir, study)
+    arms = {r['init'] for r in read_results(results_csv)}
+    pretrainings = {}
+    for name in study.get('pretrain', {}):
+        path = osp.join(work_dir, 'pretrain', f'{name}_record.json')
+        rec = {}
+        if osp.isfile(path):
+            with open(path, encoding='utf-8') as f:
+                rec = json.load(f)
+        pretrainings[name] = dict(
+            start_arm=name + START_SUFFIX if name + START_SUFFIX in arms else None,
+            weight_change=rec.get('weight_change'), probe=rec.get('probe') or [])
+    data_root = osp.join(work_dir, 'data') if study.get('folder') is not None \
+        else study['data_root']
+    paths = write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
+                         pretrainings=pretrainings, design=split_sizes(data_root))
+    with open(paths[0], encoding='utf-8') as f:
+        log(f.read())
     for p in paths:
         log(f'[study] report: {p}')
     return work_dir

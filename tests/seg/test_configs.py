@@ -178,3 +178,35 @@ def test_random_init_is_mmseg_resnet_default():
         assert torch.all(block.norm3.weight == 0) and torch.all(block.norm3.bias == 0)
         assert torch.all(block.norm1.weight == 1) and torch.all(block.norm2.weight == 1)
     assert torch.all(bb.stem[1].weight == 1) and torch.all(bb.stem[1].bias == 0)
+
+
+def test_warmup_then_the_configs_decay_and_eval_batch_size():
+    """seg_cfg_options(warmup_iters=...) puts a LinearLR warm-up before the config's poly decay,
+    which then begins where the warm-up ends and ends at max_iters; the lr follows it."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import PARAM_SCHEDULERS
+    import torch
+    path = osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py')
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(seg_cfg_options(cfg, max_iters=100, warmup_iters=10,
+                                        eval_batch_size=8))
+    warm, poly = cfg.param_scheduler
+    assert (warm.type, warm.begin, warm.end, warm.start_factor) == ('LinearLR', 0, 10, 0.1)
+    assert (poly.type, poly.begin, poly.end) == ('PolyLR', 10, 100)
+    assert cfg.val_dataloader.batch_size == cfg.test_dataloader.batch_size == 8
+    assert cfg.train_dataloader.batch_size == 16  # training batch untouched
+    net = torch.nn.Linear(2, 2)
+    wrapper = build_optim_wrapper(net, cfg.optim_wrapper)
+    scheds = [PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper)) for s in cfg.param_scheduler]
+    lrs = []
+    for _ in range(100):
+        lrs.append(wrapper.get_lr()['lr'][0])
+        for s in scheds:
+            s.step()
+    assert lrs[0] == pytest.approx(0.001)  # 0.1 x 0.01
+    assert max(lrs) == pytest.approx(0.01, rel=0.02) and lrs.index(max(lrs)) in (9, 10)
+    assert lrs[-1] < 0.001 and all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    with pytest.raises(ValueError, match='warmup_iters'):
+        seg_cfg_options(cfg, max_iters=10, warmup_iters=10)
+    with pytest.raises(ValueError, match='already has a LinearLR'):
+        seg_cfg_options(cfg, warmup_iters=5)

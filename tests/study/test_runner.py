@@ -122,6 +122,24 @@ def test_same_start_arm_is_added_and_reported(tmp_path):
     assert 'vs its own untrained start (densecl_start): +6.00' in md
     assert '## How far pretraining moved the weights' in md
     assert osp.isfile(osp.join(work, 'probe_curves.png'))
+    # the progress lines went to the study's own log too
+    with open(osp.join(work, 'study.log'), encoding='utf-8') as f:
+        assert '18 runs planned' in f.read()
+    # --report-only: the report again from the finished runs, nothing trained
+    os.remove(osp.join(work, 'results.md'))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('report-only must not train')
+
+    study_runner.run_study(cfg, work, log=lambda s: None, finetune_fn=no_training,
+                           pretrain_fn=no_training, report_only=True)
+    again = open(osp.join(work, 'results.md'), encoding='utf-8').read()
+    assert again.split('## Verdict')[0].split('\n', 3)[3] == md.split('## Verdict')[0].split(
+        '\n', 3)[3]  # the same gates (the runs' file path line aside)
+    assert '| densecl | densecl_start | 0.5 | 3 | +6.00 |' in again
+    with pytest.raises(FileNotFoundError, match='nothing to report'):
+        study_runner.run_study(cfg, str(tmp_path / 'empty'), log=lambda s: None,
+                               report_only=True)
 
 
 def test_a_misspelt_init_stops_before_any_work(tmp_path):

@@ -30,8 +30,9 @@ def _train_losses(scalars_json):
 @pytest.fixture(scope='module')
 def knee(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('knee'))
+    # seed 3: every split shows the recess (a split without it is refused at build)
     write_knee_dataset(root, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
-                       seed=0, progress_every=10**6)
+                       seed=3, progress_every=10**6)
     return root
 
 
@@ -100,3 +101,19 @@ def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monke
     assert glob.glob(str(tmp_path / 'r' / f'best_mIoU_iter_{best[0]}.pth'))
     assert row['max_iters'] == 4 and row['train_images'] > 0
     assert row['seconds_train'] > 0 and row['seconds_val'] > 0 and row['seconds_test'] > 0
+
+
+def test_the_row_holds_per_class_figures(knee, tmp_path):
+    """The test's per-class IoU, Dice and predicted share reach the row (mmseg's IoUMetric
+    returns means only); the "degenerate runs" gate reads them."""
+    from mmssl_us.study.gates import degenerate_gate
+    row = finetune_once(RunKey('random', 1.0, 0), SPEC, None, str(tmp_path / 'r'), knee)
+    classes = [k[4:] for k in row if k.startswith('IoU.')]
+    assert len(classes) == 2, row
+    for c in classes:
+        assert 0 <= row[f'Pred.{c}'] <= 100 and f'Dice.{c}' in row
+    assert sum(row[f'Pred.{c}'] for c in classes) == pytest.approx(100, abs=0.01)
+    ious = [row[f'IoU.{c}'] for c in classes if not math.isnan(row[f'IoU.{c}'])]
+    assert row['mIoU'] == pytest.approx(sum(ious) / len(ious), abs=0.02)
+    gate = degenerate_gate([dict(row, init='random', fraction=1.0, seed=0)])
+    assert gate.passed is (min(ious) >= 1.0)
