@@ -67,7 +67,8 @@ def test_train_cfg_options(monkeypatch):
     cfg = build_train_cfg([TOY_CONFIG, '--resume', '--cfg-options', 'train_cfg.max_iters=3'])
     assert cfg.resume is True and cfg.load_from is None
     assert cfg.train_cfg.max_iters == 3
-    assert cfg.work_dir == osp.join('./work_dirs', 'toy_config')
+    # work_dirs/<config folder>/<config name>: configs of one name in two folders never collide
+    assert cfg.work_dir == osp.join('work_dirs', '_toy', 'toy_config')
     cfg = build_train_cfg([TOY_CONFIG, '--amp', '--work-dir', '/tmp/x'])
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.work_dir == '/tmp/x'
 
