@@ -122,8 +122,9 @@ def selection_options(metric: str = 'mIoU') -> Dict:
             'default_hooks.checkpoint.max_keep_ckpts': 1}
 
 
-def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int]:
-    """The best-val checkpoint that ``CheckpointHook(save_best=...)`` wrote, and its iteration.
+def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int, float]:
+    """The best-val checkpoint that ``CheckpointHook(save_best=...)`` wrote, its iteration and
+    its val mIoU.
 
     Raises:
         RuntimeError: no validation ran (nothing to select on), or the file the hook recorded is
@@ -143,7 +144,7 @@ def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int]:
     if match is None or int(match.group(1)) != int(best[0]):
         raise RuntimeError(f'the best-val checkpoint {path} is not the best point of the '
                            f'validation curve (iteration {int(best[0])}, mIoU {best[1]:.2f})')
-    return path, int(best[0])
+    return path, int(best[0]), float(best[1])
 
 
 def per_class_evaluator(evaluator):
@@ -197,12 +198,12 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     build_s = time.perf_counter() - t_build
     t0 = time.time()
     runner.train()
-    path, best_iter = best_checkpoint(runner, curve.curve)
+    path, best_iter, best_val = best_checkpoint(runner, curve.curve)
     runner.load_checkpoint(path)  # the safe loader (mmssl_us.checkpoint): weights only
     metrics = runner.test()
     train_set = runner.train_dataloader.dataset
     row = dict(init=key.init, fraction=key.fraction, seed=key.seed,
-               best_iter=best_iter, best_val=max(p[1] for p in curve.curve),
+               best_iter=best_iter, best_val=best_val,
                last_val=curve.curve[-1][1], max_iters=int(runner.max_iters),
                train_images=len(train_set),
                train_patients=(getattr(train_set, 'fraction_record', None)

@@ -257,18 +257,25 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
         progress.end(time.time() - t0)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '
             f'({format_duration(time.time() - t0)})')
+    extra = [tsne_figure(study, backbones, inits, work_dir, log)] if study.get('tsne') else []
+    _report(study, study['data_root'], work_dir, {n: r.report_entry()
+                                                  for n, r in pretrainings.items()}, log, extra)
+    return work_dir
+
+
+def _report(study: Dict, data_root: str, work_dir: str, pretrainings: Dict,
+            log: Callable[[str], None], extra: Sequence[str] = ()) -> None:
+    """Write results.md and the plots from <work_dir>/results.csv, print the report and the
+    paths (a finished study and ``--report-only`` alike)."""
+    results_csv = osp.join(work_dir, 'results.csv')
     paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
-                              pretrainings={n: r.report_entry()
-                                            for n, r in pretrainings.items()},
-                              design=split_sizes(study['data_root'])))
-    if study.get('tsne'):
-        paths.append(tsne_figure(study, backbones, inits, work_dir, log))
+                              pretrainings=pretrainings, design=split_sizes(data_root)))
+    paths += list(extra)
     with open(paths[0], encoding='utf-8') as f:
         log(f.read())
     log(f'[study] results: {results_csv}')
     for p in paths:
         log(f'[study] report: {p}')
-    return work_dir
 
 
 def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = print) -> str:
@@ -294,12 +301,7 @@ def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = pri
             weight_change=rec.get('weight_change'), probe=rec.get('probe') or [])
     data_root = osp.join(work_dir, 'data') if study.get('folder') is not None \
         else study['data_root']
-    paths = write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
-                         pretrainings=pretrainings, design=split_sizes(data_root))
-    with open(paths[0], encoding='utf-8') as f:
-        log(f.read())
-    for p in paths:
-        log(f'[study] report: {p}')
+    _report(study, data_root, work_dir, pretrainings, log)
     return work_dir
 
 
