@@ -14,7 +14,7 @@
 # The recipe is the one chosen on HC18's validation split (configs/study/hc18_cpu.py): DenseCL on
 # ResNet-18, 96 px views, batch 32, lr 0.05; fine-tuning: the CPU protocol of
 # configs/_base_/study/finetune_cpu.py (FCN R18-D8 on 64 px crops of 128 px images, batch 8,
-# 300 iterations of warm-up + poly decay at lr 0.02, the best-val checkpoint tested), with
+# 600 iterations of warm-up + poly decay at lr 0.02, the best-val checkpoint tested), with
 # evaluation one image per pass (a folder's images may differ in size). Sized for a CPU: on a
 # GPU raise pretrain_epochs, the iterations, the depth (50) and the sizes with --cfg-options
 # (e.g. study.finetune.shrink.max_iters=2000), and choose them on the validation split, never

@@ -7,7 +7,7 @@
 # ../shared/data/nhbs_hip_spj (Apache-2.0). Val and test subjects never enter the pool.
 # Arms: DenseCL, its same-start control densecl_start (the pretraining's own untrained weights,
 # added by the runner) and mmseg's random init; 5 seeds at 5% and 20% of the train subjects.
-# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (300 iterations of
+# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (600 iterations of
 # warm-up + poly decay at lr 0.02, validation every 50 iterations, the best-val checkpoint
 # tested), the same for every arm; evaluation one image per pass (two HC18 images are not
 # 800x540, so a split's images do not share one size after the resize).

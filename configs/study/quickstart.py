@@ -8,7 +8,7 @@
 # - pretraining: DenseCL on ResNet-18 (not 50), 96 px views, batch 32, lr 0.05, 15 epochs (not
 #   200): the recipe of configs/study/hc18_cpu.py (chosen there on the validation split of
 #   real fetal-head ultrasound), shortened to fit the quickstart's time;
-# - fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (FCN R18-D8, 300
+# - fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (FCN R18-D8, 600
 #   iterations of warm-up + poly decay, the best-val checkpoint tested), the same for every arm;
 # - label fractions 10% and 100%, DenseCL vs its own untrained start (densecl_start, added by
 #   the runner) vs random init, 3 seeds each; the online dense probe watches the pretraining.
