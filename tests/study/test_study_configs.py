@@ -12,10 +12,11 @@ from mmssl_us.study.pretraining import pretrain_config
 from mmssl_us.study.runner import check_inits, plan_runs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STUDIES = sorted(glob.glob(osp.join(ROOT, 'configs', 'study', '*.py')))
+# configs/study/tune/ holds the protocol-tuning studies (README "The fine-tuning protocol")
+STUDIES = sorted(glob.glob(osp.join(ROOT, 'configs', 'study', '**', '*.py'), recursive=True))
 
 
-@pytest.mark.parametrize('path', STUDIES, ids=osp.basename)
+@pytest.mark.parametrize('path', STUDIES, ids=lambda p: osp.relpath(p, osp.join(ROOT, 'configs', 'study')))
 def test_study_config_is_valid(path, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # study configs name their configs relative to the checkout
     study = Config.fromfile(path).study.to_dict()
@@ -40,3 +41,30 @@ def test_study_config_is_valid(path, tmp_path, monkeypatch):
     if study.get('classes'):
         assert ft.model.decode_head.num_classes == len(study['classes'])
         assert list(ft.val_dataloader.dataset.metainfo['classes']) == study['classes']
+
+
+def _tune(name):
+    return Config.fromfile(osp.join(ROOT, 'configs', 'study', 'tune', name)).study.to_dict()
+
+
+def test_each_tuning_study_differs_from_its_reference_in_one_setting():
+    """The protocol was chosen by comparing these on val: each must change one thing only."""
+    ref = _tune('quickstart_random_ce.py')
+    assert ref['finetune']['shrink']['max_iters'] == 300
+    assert ref['inits'] == ['random'] and ref['seeds'] == [0]
+    longer = _tune('quickstart_random_ce600.py')
+    assert longer['finetune']['shrink']['max_iters'] == 600
+    dice = _tune('quickstart_random_dice.py')
+    assert [d['type'] for d in dice['finetune']['cfg_options']['model.decode_head.loss_decode']] \
+        == ['CrossEntropyLoss', 'DiceLoss']
+    for other, changed in ((longer, {'max_iters', 'default_hooks.checkpoint.interval'}),
+                           (dice, {'model.decode_head.loss_decode'})):
+        flat_ref = dict(ref['finetune']['shrink'], **ref['finetune']['cfg_options'])
+        flat = dict(other['finetune']['shrink'], **other['finetune']['cfg_options'])
+        assert {k for k in flat_ref.keys() | flat.keys()
+                if flat_ref.get(k) != flat.get(k)} == changed
+        assert {k: v for k, v in other.items() if k != 'finetune'} == \
+            {k: v for k, v in ref.items() if k != 'finetune'}
+    # the protocol every shipped study uses is the longer schedule
+    base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'study', 'finetune_cpu.py'))
+    assert base.study['finetune']['shrink']['max_iters'] == 600
