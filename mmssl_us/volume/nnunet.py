@@ -52,8 +52,13 @@ def dataset_name(dataset_id: int) -> str:
 
 
 def plan_and_preprocess(dataset_id: int, configuration: str = CONFIGURATION,
-                        num_processes: int = 1) -> str:
+                        num_processes: int = 1, check_integrity: bool = False) -> str:
     """nnU-Net's fingerprint, plans and preprocessing of one configuration (needs the env).
+
+    nnU-Net runs each step in a pool of spawned processes (even for ``num_processes=1``), so
+    call this under ``if __name__ == '__main__':`` in a script. ``check_integrity`` adds
+    nnU-Net's own dataset check (another pool); :mod:`.convert` has already checked shapes,
+    spacing and labels.
 
     The dataset's ``splits_final.json`` (written by :mod:`.convert`, our patient split) is
     copied next to the preprocessed data, where nnU-Net's ``do_split`` reads fold 0 from it.
@@ -65,7 +70,8 @@ def plan_and_preprocess(dataset_id: int, configuration: str = CONFIGURATION,
         extract_fingerprints, plan_experiments, preprocess)
     from nnunetv2.paths import nnUNet_preprocessed, nnUNet_raw
     extract_fingerprints([dataset_id], num_processes=num_processes,
-                         check_dataset_integrity=True, verbose=False, show_progress_bar=False)
+                         check_dataset_integrity=check_integrity, verbose=False,
+                         show_progress_bar=False)
     plans_id = plan_experiments([dataset_id])
     preprocess([dataset_id], plans_id, configurations=(configuration, ),
                num_processes=(num_processes, ), verbose=False)
