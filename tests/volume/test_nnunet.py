@@ -3,6 +3,7 @@ Genesis 3D pretraining of the plans' network, the weights file checked against a
 built nnU-Net network (keys, shapes, plans), and a 1-epoch nnU-Net fine-tune that starts from
 exactly those weights. Skips where nnunetv2 is not installed (tools/setup.sh installs it)."""
 import copy
+import os
 import os.path as osp
 
 import numpy as np
@@ -32,9 +33,8 @@ def planned(tmp_path_factory):
         plans_file = nn.plan_and_preprocess(DATASET)
         plans = nn.load_json(plans_file)
         dataset_json = nn.load_json(osp.join(raw, 'dataset.json'))
-        unlabelled = sorted(
-            osp.join(raw, 'imagesUnlabelled', f)
-            for f in __import__('os').listdir(osp.join(raw, 'imagesUnlabelled')))
+        folder = osp.join(raw, 'imagesUnlabelled')
+        unlabelled = sorted(osp.join(folder, f) for f in os.listdir(folder))
         volumes = preprocess_volumes(unlabelled, plans, dataset_json)
         run = pretrain_genesis(volumes, plans, dataset_json, str(root / 'genesis'), steps=3,
                                batch_size=1, distortions=dict(local_blocks=50))
