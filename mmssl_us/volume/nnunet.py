@@ -58,7 +58,9 @@ def plan_and_preprocess(dataset_id: int, configuration: str = CONFIGURATION,
     nnU-Net runs each step in a pool of spawned processes (even for ``num_processes=1``), so
     call this under ``if __name__ == '__main__':`` in a script. ``check_integrity`` adds
     nnU-Net's own dataset check (another pool); :mod:`.convert` has already checked shapes,
-    spacing and labels.
+    spacing and labels. nnU-Net's planner sets torch's thread count to ``nnUNet_n_proc_DA``:
+    leave it unset or positive here (``0``, which keeps training's augmentation in the main
+    process, makes planning fail).
 
     The dataset's ``splits_final.json`` (written by :mod:`.convert`, our patient split) is
     copied next to the preprocessed data, where nnU-Net's ``do_split`` reads fold 0 from it.

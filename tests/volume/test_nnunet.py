@@ -29,7 +29,8 @@ def planned(tmp_path_factory):
                             label_names=['lesion'], val=0.2, test=0.2)
     dirs = dict(raw=str(root / 'raw'), preprocessed=str(root / 'pre'),
                 results=str(root / 'res'))
-    with nn.nnunet_env(**dirs, nnUNet_n_proc_DA='0', nnUNet_extTrainer=nn.TRAINERS_DIR):
+    # the planner sets torch's thread count to nnUNet_n_proc_DA: 1 here, 0 only for training
+    with nn.nnunet_env(**dirs, nnUNet_n_proc_DA='1', nnUNet_extTrainer=nn.TRAINERS_DIR):
         plans_file = nn.plan_and_preprocess(DATASET)
         plans = nn.load_json(plans_file)
         dataset_json = nn.load_json(osp.join(raw, 'dataset.json'))
