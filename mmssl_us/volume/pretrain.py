@@ -126,7 +126,7 @@ def pretrain_genesis(volumes: List[np.ndarray], plans: dict, dataset_json: dict,
         loss.backward()
         optim.step()
         if step % log_every == 0 or step == steps - 1:
-            curve.append((step, float(loss)))
+            curve.append((step, loss.item()))
     genesis = save_pretrained(net, osp.join(out_dir, 'genesis.pth'), plans, dataset_json,
                               configuration, dict(arm='genesis', **meta))
     return dict(same_start=same_start, genesis=genesis, curve=curve,

@@ -11,6 +11,9 @@ import pytest
 
 pytest.importorskip('nnunetv2')
 torch = pytest.importorskip('torch')
+# nnU-Net's planning and preprocessing (spawned process pools, each re-importing torch) make
+# the shared fixture take minutes on a loaded 2-core machine: 731 s here, see the README
+pytestmark = pytest.mark.slow
 
 from mmssl_us.volume import nnunet as nn  # noqa: E402
 from mmssl_us.volume.convert import convert_to_nnunet  # noqa: E402
