@@ -54,6 +54,11 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.data.pool', HOSTS_AND_TORCH),
     ('mmssl_us.data.layout', HOSTS_AND_TORCH),
     ('mmssl_us.synthetic', HOSTS_AND_TORCH),  # numpy and cv2 only (docs/CONTRACTS.md)
+    ('mmssl_us.volume', HOSTS_AND_TORCH | {'nnunetv2', 'numpy'}),  # the 3D path: cheap
+    ('mmssl_us.volume.synthetic', HOSTS_AND_TORCH | {'nnunetv2'}),
+    ('mmssl_us.volume.convert', HOSTS_AND_TORCH | {'nnunetv2'}),
+    ('mmssl_us.volume.nnunet', HOSTS | {'nnunetv2'}),  # nnU-Net only when called
+    ('mmssl_us.volume.pretrain', HOSTS | {'nnunetv2'}),
     ('mmssl_us.transfer.keys', HOSTS),
     ('mmssl_us.transfer', HOSTS | {'mmdet'}),  # hosts only when a verification builds one
     ('mmssl_us.transfer.init', HOSTS | {'mmdet'}),  # VerifiedPretrained, for every host

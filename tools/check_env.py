@@ -2,7 +2,8 @@
 
 Exit status 0 when complete; otherwise prints what is missing or wrong and exits 1.
 Used by tools/setup.sh to decide whether anything needs installing. The optional packages
-(mmdet and what it imports, for configs/faster_rcnn) are reported but do not change the exit
+(mmdet and what it imports, for configs/faster_rcnn; tensorboard; nnunetv2 for the 3D path) are
+reported but do not change the exit
 status unless ``--optional`` is given, with which only they are checked.
 """
 import argparse
@@ -43,7 +44,38 @@ OPTIONAL = [
 TENSORBOARD = [
     ('tensorboard', None, 'TensorBoard logging (--tensorboard, MMSSL_US_TENSORBOARD=1)'),
 ]
-GROUPS = dict(mmdet=OPTIONAL, tensorboard=TENSORBOARD)
+# optional: the 3D path (mmssl_us/volume: Models Genesis 3D pretraining handed to nnU-Net v2);
+# tools/setup.sh installs it without changing torch/numpy/mmcv/mmengine/mmseg/mmpretrain (a
+# constraints file) and goes on without it when that fails (the 3D tests skip)
+NNUNET = [
+    ('nnunetv2', '2.8.*', 'nnU-Net v2: 3D planning, preprocessing, fine-tuning (mmssl_us/volume)'),
+    ('dynamic_network_architectures', None, "nnU-Net's PlainConvUNet"),
+    ('batchgenerators', None, "nnU-Net's data loading"),
+    ('SimpleITK', None, "nnU-Net's NIfTI reader"),
+]
+GROUPS = dict(mmdet=OPTIONAL, tensorboard=TENSORBOARD, nnunet=NNUNET)
+ALL_OPTIONAL = OPTIONAL + TENSORBOARD + NNUNET
+
+
+def _version(mod) -> str:
+    """``mod.__version__``, else the installed distribution's version (nnunetv2 has none)."""
+    found = getattr(mod, '__version__', None)
+    if found is None:
+        try:
+            from importlib.metadata import version
+            found = version(mod.__name__)
+        except Exception:  # noqa: BLE001 - a module without distribution metadata
+            found = None
+    return found
+
+
+def _matches(found, version: str) -> bool:
+    """``found == version``, or, for a version ending in '.*', the same prefix."""
+    if found is None:
+        return False
+    if version.endswith('.*'):
+        return found.startswith(version[:-1])
+    return found == version
 
 
 def _check(expected, quiet, label=''):
@@ -55,8 +87,8 @@ def _check(expected, quiet, label=''):
         except Exception as exc:  # noqa: BLE001 - report any import failure
             problems.append(f'{name}: cannot import ({exc.__class__.__name__}: {exc}) - {why}')
             continue
-        found = getattr(mod, '__version__', None)
-        if version is not None and found != version:
+        found = _version(mod)
+        if version is not None and not _matches(found, version):
             problems.append(f'{name}: found {found}, need {version} - {why}')
         elif not quiet:
             print(f'ok  {name} {found or ""}{label}')
@@ -72,7 +104,7 @@ def main() -> int:
                         help='with --optional: only this group (default: all)')
     args = parser.parse_args()
     if args.optional:
-        expected = GROUPS[args.group] if args.group else OPTIONAL + TENSORBOARD
+        expected = GROUPS[args.group] if args.group else ALL_OPTIONAL
         problems = _check(expected, args.quiet, ' (optional)')
         for p in problems:
             if not args.quiet:
@@ -92,7 +124,7 @@ def main() -> int:
         if not args.quiet:
             print('MISSING ' + p)
     if not args.quiet:
-        for p in _check(OPTIONAL + TENSORBOARD, args.quiet, ' (optional)'):
+        for p in _check(ALL_OPTIONAL, args.quiet, ' (optional)'):
             print('missing (optional, not required) ' + p)
     return 1 if problems else 0
 

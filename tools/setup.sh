@@ -3,7 +3,8 @@
 # mmengine, mmsegmentation, mmpretrain, the plugin itself (editable), and, optional but
 # installed, mmdetection 3.3.0 for the detection transfer (configs/faster_rcnn): when that step
 # fails the set-up says so and finishes without it (tests that need mmdet skip); tensorboard
-# (optional the same way) for tools/train.py --tensorboard / MMSSL_US_TENSORBOARD=1.
+# (optional the same way) for tools/train.py --tensorboard / MMSSL_US_TENSORBOARD=1; nnunetv2
+# 2.8.x (optional the same way) for the 3D path (mmssl_us/volume, configs/study/genesis3d_*).
 #
 # Idempotent: a second run checks what is installed and installs nothing it does not need.
 # Where the base Python already has torch (a GPU box with its own CUDA build), the venv sees it
@@ -92,10 +93,43 @@ install_tensorboard() {
   fi
 }
 
+# Optional: nnU-Net v2 (2.8.x) for the 3D path. It declares torch, numpy, scipy, ... without
+# upper bounds; a constraints file pins what is installed now (torch, numpy, mmcv, mmengine,
+# mmseg, mmpretrain, ...) so that pip can add nnU-Net's own dependencies (batchgenerators,
+# dynamic-network-architectures, SimpleITK, acvl-utils, blosc2, timm, ...) but cannot change
+# those (docs/ENVIRONMENT.md). A failure is reported and the set-up goes on without it (the 3D
+# tests skip).
+install_nnunet() {
+  if "$PY" "$ROOT/tools/check_env.py" --optional --group nnunet --quiet 2>/dev/null; then
+    return 0
+  fi
+  say "installing nnunetv2 2.8.x (optional: 3D Models Genesis + nnU-Net, mmssl_us/volume)"
+  local constraints
+  constraints="$(mktemp)"
+  "$PY" - > "$constraints" <<'PYEOF'
+from importlib.metadata import PackageNotFoundError, version
+for name in ('torch', 'torchvision', 'numpy', 'mmcv', 'mmengine', 'mmsegmentation',
+             'mmpretrain', 'opencv-python', 'setuptools'):
+    try:
+        print(f'{name}=={version(name)}')
+    except PackageNotFoundError:
+        pass
+PYEOF
+  if pip_install -c "$constraints" "nnunetv2==2.8.*" \
+      && "$PY" "$ROOT/tools/check_env.py" --optional --group nnunet --quiet; then
+    say "nnunetv2 installed"
+  else
+    say "WARNING: nnunetv2 could not be installed; everything else works, the 3D path"
+    say "         (mmssl_us/volume) is unavailable (its tests skip). Retry: bash tools/setup.sh"
+  fi
+  rm -f "$constraints"
+}
+
 # Fast path: everything importable at the right versions -> only the optional step if missing.
 if "$PY" "$ROOT/tools/check_env.py" --quiet 2>/dev/null; then
   install_mmdet
   install_tensorboard
+  install_nnunet
   say "environment already complete ($VENV)"
   exit 0
 fi
@@ -138,4 +172,5 @@ pip_install --no-build-isolation --no-deps -e "$ROOT"
 "$PY" "$ROOT/tools/check_env.py" || die "the environment is incomplete (see above)"
 install_mmdet
 install_tensorboard
+install_nnunet
 say "done: $VENV"

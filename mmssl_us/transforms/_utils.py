@@ -25,12 +25,14 @@ def check_prob(prob: float) -> float:
     return check_float('prob', prob, 0.0, 1.0)
 
 
-def get_image(results: dict, owner: str) -> np.ndarray:
-    """Return ``results['img']`` after checking it is a uint8 HxW or HxWxC array.
+def get_image(results: dict, owner: str, ndim: int = 2) -> np.ndarray:
+    """Return ``results['img']`` after checking it is a uint8 image or volume.
 
     Args:
         results (dict): The pipeline's result dict.
         owner (str): Name of the calling transform, used in the error message.
+        ndim (int): Spatial dimensions: 2 for an HxW or HxWxC image, 3 for a DxHxW or DxHxWxC
+            volume. Defaults to 2.
 
     Returns:
         np.ndarray: The image (not copied).
@@ -39,12 +41,13 @@ def get_image(results: dict, owner: str) -> np.ndarray:
     if 'img' not in results:
         raise ValueError(f'{owner}: results has no "img" key (image {where})')
     img = results['img']
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim not in (2, 3):
+    layout = 'HxW or HxWxC image' if ndim == 2 else 'DxHxW or DxHxWxC volume'
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim not in (ndim,
+                                                                                    ndim + 1):
         desc = (f'{img.dtype} array of shape {img.shape}' if isinstance(img, np.ndarray)
                 else type(img).__name__)
-        raise ValueError(f'{owner} expects a uint8 HxW or HxWxC image, got {desc} '
-                         f'(image {where})')
-    if img.shape[0] < 2 or img.shape[1] < 2:
+        raise ValueError(f'{owner} expects a uint8 {layout}, got {desc} (image {where})')
+    if min(img.shape[:ndim]) < 2:
         raise ValueError(f'{owner}: image {where} is too small: shape {img.shape}')
     return img
 
@@ -80,16 +83,18 @@ def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
 
 
 def apply_lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """Map every pixel of a uint8 image through a 256-entry uint8 table.
+    """Map every pixel (or voxel) of a uint8 array through a 256-entry uint8 table.
 
     Args:
-        img (np.ndarray): uint8 image, HxW or HxWxC.
+        img (np.ndarray): uint8 image or volume of any shape with at least two axes.
         lut (np.ndarray): uint8 table of 256 entries.
 
     Returns:
-        np.ndarray: uint8 image of the same shape.
+        np.ndarray: uint8 array of the same shape.
     """
-    out = cv2.LUT(img, np.ascontiguousarray(lut, dtype=np.uint8).reshape(256))
+    # cv2 sees a 2-D single-channel matrix whatever the layout; the map is element-wise
+    flat = np.ascontiguousarray(img).reshape(img.shape[0], -1)
+    out = cv2.LUT(flat, np.ascontiguousarray(lut, dtype=np.uint8).reshape(256))
     return out.reshape(img.shape)
 
 

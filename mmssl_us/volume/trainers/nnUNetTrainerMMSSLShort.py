@@ -1,0 +1,43 @@
+"""A short nnU-Net trainer for CPU demonstrations and tests (found via ``nnUNet_extTrainer``).
+
+nnU-Net's ``nnUNetTrainer_5epochs`` still runs 250 training and 50 validation iterations an
+epoch; this one reads its length from the environment, so that one class serves the tests and
+the study: ``MMSSL_US_NNUNET_EPOCHS`` (default 5), ``MMSSL_US_NNUNET_ITERS`` (training
+iterations per epoch, default 5) and ``MMSSL_US_NNUNET_VAL_ITERS`` (default 2). Point
+``nnUNet_extTrainer`` at this folder (:data:`mmssl_us.volume.nnunet.TRAINERS_DIR`) and run
+``nnUNetv2_train D 3d_fullres 0 -tr nnUNetTrainerMMSSLShort -device cpu``. Everything else is
+nnU-Net's own training (loss, augmentation, poly learning rate over ``num_epochs``, the
+per-epoch ``mean_fg_dice`` / ``ema_fg_dice`` log in the checkpoint's ``logging``).
+
+This file imports nnunetv2 only (nnU-Net imports it by path, outside the package).
+"""
+import os
+
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default))
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f'{name} must be a positive integer, got {value!r}')
+    return number
+
+
+class nnUNetTrainerMMSSLShort(nnUNetTrainer):
+    """nnUNetTrainer with few epochs and few iterations per epoch (see the module docstring)."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
+                 device: torch.device = torch.device('cuda')):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self.num_epochs = _env_int('MMSSL_US_NNUNET_EPOCHS', 5)
+        self.num_iterations_per_epoch = _env_int('MMSSL_US_NNUNET_ITERS', 5)
+        self.num_val_iterations_per_epoch = _env_int('MMSSL_US_NNUNET_VAL_ITERS', 2)
+        self.save_every = self.num_epochs + 1  # only checkpoint_final / checkpoint_best
+
+    def plot_network_architecture(self):
+        """Skipped: nnU-Net's graph plot needs hiddenlayer and takes time on CPU."""
