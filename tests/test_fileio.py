@@ -129,6 +129,7 @@ def test_checkpoint_backend_writes_through_atomic_open(tmp_path, monkeypatch):
     assert (tmp_path / 'last_checkpoint').read_text() == 'epoch_1.pth'
 
 
+@pytest.mark.slow
 def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
     """Issue 10, case 13: a kill during a checkpoint write left hidden temporaries forever."""
     import subprocess

@@ -102,6 +102,7 @@ def _python(args, env, cwd):
     return out.stdout
 
 
+@pytest.mark.slow
 def test_package_alone_converts_and_runs_a_study(standalone, fake_pretraining):
     site, env, cwd = standalone
     data = osp.join(cwd, 'data')

@@ -28,6 +28,7 @@ def test_densecl_and_genesis_default_to_different_work_dirs():
     assert default_work_dir('a/b/c.py', 'test') == osp.join('work_dirs', 'test', 'b', 'c')
 
 
+@pytest.mark.slow
 def test_genesis_never_starts_over_densecl_checkpoints(tmp_path):
     work = str(tmp_path / 'w')
     densecl = launch.build_train_cfg([DENSECL, '--work-dir', work])

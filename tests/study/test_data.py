@@ -74,6 +74,7 @@ HC18 = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '.
                 'data', 'hc18')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not osp.isdir(HC18), reason='real HC18 data not present (../shared/data)')
 def test_hc18_cpu_data_step_on_the_real_data(tmp_path):
     """configs/study/hc18_cpu.py's data step: subject split, and no val/test subject's image in

@@ -46,6 +46,7 @@ def _study_config(tmp_path, data_root):
     return str(path)
 
 
+@pytest.mark.slow
 def test_run_study_resumes_and_restarts_half_written(tmp_path):
     data_root = tmp_path / 'data'
     data_root.mkdir()
@@ -91,6 +92,7 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
     assert osp.isfile(osp.join(work, 'results.md'))
 
 
+@pytest.mark.slow
 def test_same_start_arm_is_added_and_reported(tmp_path):
     from mmssl_us.study.pretraining import Pretrained
     data_root = tmp_path / 'data'
@@ -159,6 +161,7 @@ def test_a_misspelt_init_stops_before_any_work(tmp_path):
                                finetune_fn=never, pretrain_fn=never)
 
 
+@pytest.mark.slow
 def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     """Issue 10, case 9: a hand-truncated results.csv row counted as finished."""
     data_root = tmp_path / 'data'
@@ -184,6 +187,7 @@ def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     assert len(rows) == 12 and all(r['mIoU'] is not None for r in rows)
 
 
+@pytest.mark.slow
 def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     """Issue 10, case 6: a study re-run after its config changed reused the old runs."""
     data_root = tmp_path / 'data'
@@ -217,6 +221,7 @@ def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     assert config_text  # the first run wrote it
 
 
+@pytest.mark.slow
 def test_each_run_carries_its_settings_and_a_foreign_run_is_refused(tmp_path):
     """Issue 10, case 6, per run: a run made under other settings is named even where the
     study's fingerprint file is gone (copied runs, a deleted file)."""

@@ -44,6 +44,7 @@ def _backbone_ckpt(path):
     return net.state_dict()
 
 
+@pytest.mark.slow
 def test_two_runs_in_one_process_keep_their_own_logs(knee, tmp_path):
     ckpt = str(tmp_path / 'backbone.pth')
     _backbone_ckpt(ckpt)
@@ -67,6 +68,7 @@ def test_two_runs_in_one_process_keep_their_own_logs(knee, tmp_path):
         assert [it for it, _ in curve] == [2, 4]  # validation every 2 of 4 iterations
 
 
+@pytest.mark.slow
 def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
     ckpt = str(tmp_path / 'bad.pth')
     state = _backbone_ckpt(ckpt)
@@ -76,6 +78,7 @@ def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
         finetune_once(RunKey('densecl', 1.0, 0), SPEC, ckpt, str(tmp_path / 'w'), knee)
 
 
+@pytest.mark.slow
 def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monkeypatch):
     """With test = val and the last iterate spoilt (all foreground), the test mIoU equals the
     best val point, not the last one, and the row names the selected iteration."""
@@ -103,6 +106,7 @@ def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monke
     assert row['seconds_train'] > 0 and row['seconds_val'] > 0 and row['seconds_test'] > 0
 
 
+@pytest.mark.slow
 def test_the_row_holds_per_class_figures(knee, tmp_path):
     """The test's per-class IoU, Dice and predicted share reach the row (mmseg's IoUMetric
     returns means only); the "degenerate runs" gate reads them."""

@@ -18,6 +18,7 @@ TOY_CONFIG = osp.join(ROOT, 'tests', '_toy', 'toy_config.py')
     ('model_converters/pretrain2seg.py', '--verify'), ('run_study.py', '--work-dir'),
     ('infer.py', '--pixel-size-csv'), ('analysis/check_leakage.py', '--near-bits'),
     ('run_study.py', '--cfg-options')])
+@pytest.mark.slow
 def test_python_tool_help(tool, expect):
     out = subprocess.run([sys.executable, osp.join(TOOLS, tool), '--help'],
                          capture_output=True, text=True, timeout=120)
@@ -25,6 +26,7 @@ def test_python_tool_help(tool, expect):
     assert expect in out.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('command, expect', [('train', '--resume'), ('test', 'checkpoint')])
 def test_package_entry_points_help(command, expect):
     out = subprocess.run([sys.executable, '-m', 'mmssl_us.launch', command, '--help'],
@@ -33,6 +35,7 @@ def test_package_entry_points_help(command, expect):
     assert expect in out.stdout
 
 
+@pytest.mark.slow
 def test_package_entry_point_usage():
     bad = subprocess.run([sys.executable, '-m', 'mmssl_us.launch', 'fly'],
                          capture_output=True, text=True, timeout=120)
@@ -45,6 +48,7 @@ def test_shell_tool_usage(tool):
     assert out.returncode == 2 and 'usage' in out.stderr
 
 
+@pytest.mark.slow
 def test_dist_test_dry_run_command():
     out = subprocess.run([sys.executable, osp.join(TOOLS, 'dist_test.py'), 'c.py', 'k.pth', '4',
                           '--out', 'm.json', '--dry-run'], capture_output=True, text=True)

@@ -70,6 +70,7 @@ def test_config_is_a_frozen_linear_probe():
     assert cfg.custom_imports.imports == ['mmssl_us.transfer.init']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('raw', [False, True], ids=['converted', 'raw-with-prefix'])
 def test_probe_trains_two_iterations_on_a_frozen_pretrained_backbone(
         raw, tmp_path, folders, pretraining):

@@ -59,6 +59,7 @@ def tiny_cfg(tmp_path, media, n_images, epochs=1, start_iters=1000, queue_len='a
     return cfg
 
 
+@pytest.mark.slow
 def test_two_iterations_on_cpu_auto_queue_and_checkpoint(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=9)  # 9 images, batch 4: 2 iterations
     recorder = _Recorder()
@@ -96,6 +97,7 @@ def test_two_iterations_on_cpu_auto_queue_and_checkpoint(tmp_path, media):
     assert meta['depth'] == 18 and meta['epoch'] == 1
 
 
+@pytest.mark.slow
 def test_loss_lambda_warm_up(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=16, start_iters=2)  # 4 iterations
     recorder = _Recorder()
@@ -125,6 +127,7 @@ def test_drop_last_is_required(tmp_path, media):
         Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 def test_resume_keeps_the_queue(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=8)
     first = Runner.from_cfg(cfg)
@@ -154,6 +157,7 @@ def test_a_pool_smaller_than_one_batch_is_named(tmp_path, media):
         check_epoch_not_empty(Runner.from_cfg(cfg))
 
 
+@pytest.mark.slow
 def test_a_resume_after_the_depth_changed_is_named(tmp_path, media):
     """Issue 10: a resume after the model changed depth ended in the optimizer's
     'parameter group' error."""
