@@ -110,7 +110,7 @@ def claim_work_dir(cfg, resume: bool = False) -> None:
     if ckpts:
         theirs = read_run_record(work_dir)
         if theirs is not None:
-            # a resume of another shape has its own message (launch.train_from_cfg)
+            # a resume of another shape has its own message (train.check_resume_fits)
             other = theirs.get('model') != mine['model'] or (
                 not resume and theirs.get('model_digest') != mine['model_digest'])
             their_cfg, their_model = theirs.get('config', '?'), theirs.get('model', '?')

@@ -8,7 +8,7 @@ in a loaded config and returns the dotted keys to set, for ``Config.merge_from_d
 """
 from typing import Any, Dict, List, Optional
 
-from mmssl_us.launch import format_cfg_options  # noqa: F401  (re-exported)
+from ..config_utils import format_cfg_options  # noqa: F401  (re-exported)
 from mmssl_us.validate import check_choice, check_int, check_int_pair
 
 __all__ = ['seg_cfg_options', 'format_cfg_options']

@@ -132,7 +132,7 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
     with a did-you-mean, as are malformed or repeated seeds and fractions."""
     from mmengine.config import Config
 
-    from mmssl_us.launch import check_cfg_options
+    from ..config_utils import check_cfg_options
     if not osp.isfile(study_cfg_path):
         raise FileNotFoundError(f'study config not found: {study_cfg_path}')
     cfg = Config.fromfile(study_cfg_path)

@@ -14,7 +14,7 @@ from mmseg.registry import MODELS
 
 from data._helpers import write_mjpg_avi  # tests/data/_helpers.py
 from mmssl_us.checkpoint import CorruptCheckpointError
-from mmssl_us.launch import format_cfg_options
+from mmssl_us.config_utils import format_cfg_options
 from mmssl_us.seg.config_utils import seg_cfg_options
 from mmssl_us.seg.inference import (SegInferencer, list_inputs, main, overlay_mask,
                                     run_inference)

@@ -20,7 +20,7 @@ import torch
 from mmengine.config import Config
 
 from mmssl_us.checkpoint import safe_load
-from mmssl_us.launch import format_cfg_options
+from mmssl_us.config_utils import format_cfg_options
 from mmssl_us.pretrain.config_utils import pretrain_cfg_options
 from mmssl_us.pretrain.models.queue import resolve_queue_len
 from mmssl_us.seg.config_utils import seg_cfg_options

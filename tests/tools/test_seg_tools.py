@@ -103,7 +103,8 @@ def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
     from mmpretrain.models.backbones import ResNetV1c as PretrainResNet
     from mmseg.models.backbones import ResNetV1c as SegResNet
 
-    from mmssl_us.launch import build_train_cfg, train_from_cfg
+    from mmssl_us.launch import build_train_cfg
+    from mmssl_us.train import train as train_from_cfg
     from mmssl_us.transfer.init import CheckpointKeyError
     data = str(tmp_path / 'knee')
     write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
@@ -130,7 +131,7 @@ def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
 
 
 def test_strict_pretrained_inits_rewrites_every_pretrained():
-    from mmssl_us.launch import strict_pretrained_inits
+    from mmssl_us.transfer.init import strict_pretrained_inits
     model = dict(type='EncoderDecoder', pretrained='open-mmlab://resnet50_v1c',
                  backbone=dict(type='ResNetV1c'),
                  decode_head=dict(init_cfg=[dict(type='Normal', std=0.01),
