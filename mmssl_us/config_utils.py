@@ -1,15 +1,50 @@
-"""Config helpers shared by every host: ``--cfg-options`` strings and their key check.
+"""Config helpers shared by every host: where the configs are, ``--cfg-options`` strings and
+their key check.
 
 Host-free (standard library; the Config is passed in). ``seg.config_utils`` and
 ``pretrain.config_utils`` build the overrides of one host; this module formats and checks them.
+
+The configs ship with the package: a wheel (``pip install .``) carries them in
+``mmssl_us/.mim/configs`` (OpenMMLab's place for a package's configs, which ``mim`` reads); a
+checkout or an editable install has them in ``configs/`` beside ``mmssl_us/``. A path such as
+``configs/study/quickstart.py`` that does not exist from the working directory is looked up there
+(:func:`resolve_config`), so the studies' own references work from any folder.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import os.path as osp
+from typing import Any, Dict, List, Optional
 
 from .validate import did_you_mean
 
-__all__ = ['RUNNER_KEYS', 'format_cfg_options', 'check_cfg_options']
+__all__ = ['RUNNER_KEYS', 'config_root', 'resolve_config', 'format_cfg_options',
+           'check_cfg_options']
+
+_PACKAGE = osp.dirname(osp.abspath(__file__))
+
+
+def config_root() -> Optional[str]:
+    """The package's configs folder: ``mmssl_us/.mim/configs`` of an installed wheel, else
+    ``configs/`` beside the package (a checkout), else None."""
+    for folder in (osp.join(_PACKAGE, '.mim', 'configs'),
+                   osp.join(osp.dirname(_PACKAGE), 'configs')):
+        if osp.isdir(folder):
+            return folder
+    return None
+
+
+def resolve_config(path: str) -> str:
+    """``path`` itself when it exists (or is absolute), else ``configs/<rest>`` found in
+    :func:`config_root`; unchanged when neither exists (the caller names the missing file)."""
+    if osp.isabs(path) or osp.exists(path):
+        return path
+    parts = osp.normpath(path).split(osp.sep)
+    root = config_root()
+    if root is not None and len(parts) > 1 and parts[0] == 'configs':
+        candidate = osp.join(root, *parts[1:])
+        if osp.isfile(candidate):
+            return candidate
+    return path
 
 #: top-level keys mmengine's Runner.from_cfg reads even when a config leaves them out
 RUNNER_KEYS = frozenset((

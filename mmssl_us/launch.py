@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence
 
 # check_checkpoint_fits: seg/inference.py still imports it from here (it lives in checkpoint.py)
 from .checkpoint import check_checkpoint_fits  # noqa: F401
-from .config_utils import check_cfg_options
+from .config_utils import check_cfg_options, resolve_config
 from .workdir import check_not_a_run, default_work_dir
 
 __all__ = ['train_parser', 'test_parser', 'build_train_cfg', 'build_test_cfg', 'run_train',
@@ -78,6 +78,7 @@ def _load_cfg(args: argparse.Namespace):
 
     from .checkpoint import install
     install()
+    args.config = resolve_config(args.config)
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
     cfg = Config.fromfile(args.config)

@@ -132,7 +132,8 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
     with a did-you-mean, as are malformed or repeated seeds and fractions."""
     from mmengine.config import Config
 
-    from ..config_utils import check_cfg_options
+    from ..config_utils import check_cfg_options, resolve_config
+    study_cfg_path = resolve_config(study_cfg_path)
     if not osp.isfile(study_cfg_path):
         raise FileNotFoundError(f'study config not found: {study_cfg_path}')
     cfg = Config.fromfile(study_cfg_path)
@@ -146,6 +147,10 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
                 raise ValueError(f'--cfg-options: {key!r}: a study has no key {parts[1]!r}' +
                                  did_you_mean(parts[1], STUDY_KEYS))
         cfg.merge_from_dict(cfg_options)
+    # 'configs/...' of a study names the package's configs when not found from here
+    for spec in [cfg.study.get('finetune')] + list((cfg.study.get('pretrain') or {}).values()):
+        if isinstance(spec, dict) and isinstance(spec.get('config'), str):
+            spec['config'] = resolve_config(spec['config'])
     study = cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study
     check_study(study, study_cfg_path)  # every level, before any work
     return cfg
