@@ -185,16 +185,29 @@ def install() -> None:
 
 
 
-def checkpoint_fit(model, path: str):
+def checkpoint_fit(model, path: str, buffer_shapes: bool = True):
     """How the checkpoint at ``path`` (read with :func:`safe_load`) fits ``model``: a
     :class:`mmssl_us.transfer.keys.KeyReport` of missing, unexpected and mis-shaped keys (a
-    model wrapper is unwrapped)."""
+    model wrapper is unwrapped).
+
+    Args:
+        model (torch.nn.Module): The built model.
+        path (str): The checkpoint.
+        buffer_shapes (bool): Compare the shapes of buffers too. False compares buffers by
+            name only (a resume: ``NegativeQueueHook`` sizes an automatic queue when the
+            checkpoint loads). Defaults to True.
+    """
     from mmengine.model import is_model_wrapper
 
     from .transfer.keys import compare_keys, unwrap_state_dict
     model = model.module if is_model_wrapper(model) else model
-    return compare_keys(model.state_dict(),
-                        unwrap_state_dict(safe_load(path, map_location='cpu')))
+    found = unwrap_state_dict(safe_load(path, map_location='cpu'))
+    expected = model.state_dict()
+    if not buffer_shapes:
+        buffers = {name for name, _ in model.named_buffers()}
+        expected = {k: found[k] if k in buffers and k in found else v
+                    for k, v in expected.items()}
+    return compare_keys(expected, found)
 
 
 def check_checkpoint_fits(model, path: str) -> None:

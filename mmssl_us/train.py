@@ -46,8 +46,9 @@ def resume_checkpoint(cfg) -> Optional[str]:
 def check_resume_fits(model, cfg) -> None:
     """Stop when the checkpoint a resume would read was written by a model of another shape.
 
-    Compares the key sets and shapes of the model with the checkpoint's (rather than reading
-    the optimizer's or ``load_state_dict``'s error after the fact).
+    Compares the key sets of the model and the checkpoint, and the parameters' shapes (rather
+    than reading the optimizer's or ``load_state_dict``'s error after the fact). Buffers are
+    compared by name: ``NegativeQueueHook`` sizes an automatic queue when the checkpoint loads.
 
     Raises:
         ValueError: names the work dir, the first differing keys and what to do.
@@ -56,7 +57,7 @@ def check_resume_fits(model, cfg) -> None:
     path = resume_checkpoint(cfg)
     if path is None:
         return
-    report = checkpoint_fit(model, path)
+    report = checkpoint_fit(model, path, buffer_shapes=False)  # a hook may size a queue
     if not report.ok:
         raise ValueError(
             f'cannot resume in {cfg.work_dir}: its checkpoint {osp.basename(path)} was written '
