@@ -62,7 +62,7 @@ def _user_paths(message: str) -> str:
     if '/images/' not in message and '/masks/' not in message:
         return message
     try:
-        from mmssl_us.data.layout import to_source
+        from .data.layout import to_source
         return to_source(message)
     except Exception:  # noqa: BLE001 - never hide the refusal itself
         return message

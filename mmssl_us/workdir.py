@@ -103,7 +103,7 @@ def claim_work_dir(cfg, resume: bool = False) -> None:
         cfg: The mmengine Config to train (``work_dir`` set).
         resume (bool): Whether the run resumes (a resume needs the same model too).
     """
-    from mmssl_us.fileio import atomic_write
+    from .fileio import atomic_write
     work_dir = cfg.work_dir
     mine = model_record(cfg)
     ckpts = checkpoints_in(work_dir)

@@ -45,7 +45,7 @@ def finetune_options(cfg, spec: Dict, data_root: str) -> Dict:
     """The fine-tuning config's overrides common to every run: the study's shrink settings
     (mmssl_us.seg.config_utils.seg_cfg_options), a folder study's classes
     (:func:`class_options`), its cfg_options, and the data root."""
-    from mmssl_us.seg.config_utils import seg_cfg_options
+    from ..seg.config_utils import seg_cfg_options
     options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
     if spec.get('classes'):
         options.update(class_options(cfg, spec['classes'], spec.get('img_suffix')))
@@ -197,8 +197,8 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
     ``MMSSL_US_TENSORBOARD=1``). The row records the selected iteration (``best_iter``), its
     val mIoU (``best_val``), the last val mIoU (``last_val``), the labelled subset's size and the
     time of each phase."""
-    import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
-    from mmssl_us.train import build_runner
+    from .. import seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
+    from ..train import build_runner
     t_build = time.perf_counter()
     cfg = finetune_config(key, spec, backbone, run_dir, data_root)
     curve = CurveHook()

@@ -34,9 +34,9 @@ import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mmssl_us.fileio import clean_stale_temporaries
-from mmssl_us.process import WorkDirLock
-from mmssl_us.validate import did_you_mean
+from ..fileio import clean_stale_temporaries
+from ..process import WorkDirLock
+from ..validate import did_you_mean
 
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
@@ -313,8 +313,8 @@ def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = pri
 def split_sizes(data_root: str) -> Dict[str, Dict[str, int]]:
     """Images and patients (the file-name rule of :func:`mmssl_us.data.splits.patient_id`) of
     each labelled split under ``<data_root>/images``, for the report's design section."""
-    from mmssl_us.data.media import IMAGE_SUFFIXES
-    from mmssl_us.data.splits import patient_id
+    from ..data.media import IMAGE_SUFFIXES
+    from ..data.splits import patient_id
     out: Dict[str, Dict[str, int]] = {}
     for split in ('train', 'val', 'test'):
         folder = osp.join(data_root, 'images', split)

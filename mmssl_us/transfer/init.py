@@ -104,7 +104,7 @@ def load_checkpoint_file(checkpoint: str, map_location: str = 'cpu') -> Any:
     if '://' in checkpoint:
         from mmengine.runner.checkpoint import _load_checkpoint
 
-        from mmssl_us.checkpoint import install
+        from ..checkpoint import install
         install()  # mmengine's loaders, safe
         return _load_checkpoint(checkpoint, map_location=map_location)
     if not osp.isfile(checkpoint):
@@ -113,7 +113,7 @@ def load_checkpoint_file(checkpoint: str, map_location: str = 'cpu') -> Any:
             'the working directory). For the DenseCL configs, pretrain with configs/densecl '
             'and convert with `python tools/model_converters/pretrain2seg.py <work dir> '
             '--target mmseg|mmdet|mmpretrain` (or `python -m mmssl_us.transfer <work dir>`).')
-    from mmssl_us.checkpoint import safe_load
+    from ..checkpoint import safe_load
     return safe_load(checkpoint, map_location=map_location)
 
 
