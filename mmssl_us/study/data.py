@@ -24,7 +24,7 @@ from typing import Callable, Dict, Optional
 
 __all__ = ['ensure_data', 'check_folder_study', 'check_data_leakage', 'CONVERTERS']
 
-#: dataset name -> (module, function) of a converter in mmssl_us.data.converters
+#: dataset name -> the name of its converter function in mmssl_us.data.converters
 CONVERTERS = {'hc18': 'convert_hc18', 'camus': 'convert_camus', 'echonet': 'convert_echonet'}
 
 
