@@ -9,7 +9,9 @@ moved per stage (:mod:`mmssl_us.study.weights`), and the online probe's history
 
 The pretraining config that runs is written to ``<study>/pretrain/<name>_config.py`` (shrink,
 data root, cfg_options, the two hooks), and started as a fresh process,
-``python -m mmssl_us.launch train`` with ``--resume auto``, so an interrupted study resumes it.
+``python -m mmssl_us.launch train`` with ``--resume auto``, so an interrupted study resumes it;
+that process trains through the package's one driver (:func:`mmssl_us.train.train`), as
+``tools/train.py`` and the study's fine-tuning runs do.
 """
 from __future__ import annotations
 
