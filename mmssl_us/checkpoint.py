@@ -40,7 +40,7 @@ from typing import Any, Callable, List, Tuple, Union
 from .fileio import atomic_write
 
 __all__ = ['install', 'safe_load', 'UnsafeCheckpointError', 'CorruptCheckpointError',
-           'safe_globals_list']
+           'safe_globals_list', 'checkpoint_fit', 'check_checkpoint_fits']
 
 _INSTALLED = False
 
@@ -182,3 +182,44 @@ def install() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
     register_backend('local', _make_atomic_backend(), force=True, prefixes='')
     _INSTALLED = True
+
+
+
+def checkpoint_fit(model, path: str, buffer_shapes: bool = True):
+    """How the checkpoint at ``path`` (read with :func:`safe_load`) fits ``model``: a
+    :class:`mmssl_us.transfer.keys.KeyReport` of missing, unexpected and mis-shaped keys (a
+    model wrapper is unwrapped).
+
+    Args:
+        model (torch.nn.Module): The built model.
+        path (str): The checkpoint.
+        buffer_shapes (bool): Compare the shapes of buffers too. False compares buffers by
+            name only (a resume: ``NegativeQueueHook`` sizes an automatic queue when the
+            checkpoint loads). Defaults to True.
+    """
+    from mmengine.model import is_model_wrapper
+
+    from .transfer.keys import compare_keys, unwrap_state_dict
+    model = model.module if is_model_wrapper(model) else model
+    found = unwrap_state_dict(safe_load(path, map_location='cpu'))
+    expected = model.state_dict()
+    if not buffer_shapes:
+        buffers = {name for name, _ in model.named_buffers()}
+        expected = {k: found[k] if k in buffers and k in found else v
+                    for k, v in expected.items()}
+    return compare_keys(expected, found)
+
+
+def check_checkpoint_fits(model, path: str) -> None:
+    """Stop when the checkpoint that ``load_from`` / testing would load does not fit the model
+    (mmengine loads with ``strict=False`` and only warns: a backbone-only file or another
+    model's checkpoint would then be evaluated or trained from random weights in silence).
+
+    Raises:
+        ValueError: the checkpoint misses keys of the model, has others, or other shapes.
+    """
+    report = checkpoint_fit(model, path)
+    if not report.ok:
+        raise ValueError(f'{path} does not fit the model of this config: {report.message()}. '
+                         'Pass --partial-load to load what fits anyway (the rest stays as '
+                         'initialised).')

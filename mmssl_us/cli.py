@@ -7,9 +7,14 @@ prints ``error: <sentence>`` to stderr and exits with status 2; its traceback is
 log file (named on the next line) instead of the terminal. ``--debug`` (anywhere on the command
 line, removed before the tool parses it) or ``MMSSL_US_DEBUG=1`` lets the traceback through, as
 does any other exception (a bug is not a refusal). Standard library only.
+
+The installed commands (``console_scripts`` of setup.py, :data:`COMMANDS`) are the functions at
+the end of this module: each runs one of the package's mains through :func:`run_main`, as the
+scripts in the repository's tools/ do.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import os.path as osp
 import sys
@@ -18,7 +23,8 @@ import time
 import traceback
 from typing import Any, Callable, List, Optional, Sequence
 
-__all__ = ['run_main', 'is_user_error', 'USER_ERRORS', 'USER_ERROR_STATUS', 'error_log_dir']
+__all__ = ['run_main', 'is_user_error', 'USER_ERRORS', 'USER_ERROR_STATUS', 'error_log_dir',
+           'COMMANDS']
 
 #: the built-in exception types that mean "the input is wrong" (the tools' refusals)
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
@@ -56,7 +62,7 @@ def _user_paths(message: str) -> str:
     if '/images/' not in message and '/masks/' not in message:
         return message
     try:
-        from mmssl_us.data.layout import to_source
+        from .data.layout import to_source
         return to_source(message)
     except Exception:  # noqa: BLE001 - never hide the refusal itself
         return message
@@ -87,3 +93,66 @@ def run_main(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = N
             print(f'(the traceback is in {log}; --debug prints it here)', file=sys.stderr)
         return USER_ERROR_STATUS
     return status if isinstance(status, int) and not isinstance(status, bool) else 0
+
+
+#: the installed commands: name -> (the function of this module setup.py names, the main it runs,
+#: the tools/ script that runs the same main in a checkout)
+COMMANDS = {
+    'mmssl-us-study': ('study', 'mmssl_us.study.cli:main', 'tools/run_study.py'),
+    'mmssl-us-train': ('train', 'mmssl_us.launch:run_train', 'tools/train.py'),
+    'mmssl-us-test': ('test', 'mmssl_us.launch:run_test', 'tools/test.py'),
+    'mmssl-us-dist-test': ('dist_test', 'mmssl_us.distributed:dist_test_main',
+                           'tools/dist_test.py'),
+    'mmssl-us-convert': ('convert', 'mmssl_us.transfer.cli:main',
+                         'tools/model_converters/pretrain2seg.py'),
+    'mmssl-us-synthetic': ('synthetic', 'mmssl_us.synthetic.cli:main',
+                           'tools/generate_synthetic.py'),
+    'mmssl-us-check-leakage': ('check_leakage', 'mmssl_us.data.leakage:main',
+                               'tools/analysis/check_leakage.py'),
+    'mmssl-us-infer': ('infer', 'mmssl_us.seg.inference:main', 'tools/infer.py'),
+}
+
+
+def _command(name: str) -> int:
+    module, function = COMMANDS[name][1].split(':')
+    return run_main(getattr(importlib.import_module(module), function), prog=name)
+
+
+def study() -> int:
+    """``mmssl-us-study``: :func:`mmssl_us.study.cli.main` (tools/run_study.py)."""
+    return _command('mmssl-us-study')
+
+
+def train() -> int:
+    """``mmssl-us-train``: :func:`mmssl_us.launch.run_train` (tools/train.py)."""
+    return _command('mmssl-us-train')
+
+
+def test() -> int:
+    """``mmssl-us-test``: :func:`mmssl_us.launch.run_test` (tools/test.py)."""
+    return _command('mmssl-us-test')
+
+
+def dist_test() -> int:
+    """``mmssl-us-dist-test``: :func:`mmssl_us.distributed.dist_test_main`."""
+    return _command('mmssl-us-dist-test')
+
+
+def convert() -> int:
+    """``mmssl-us-convert``: :func:`mmssl_us.transfer.cli.main` (pretrain2seg.py)."""
+    return _command('mmssl-us-convert')
+
+
+def synthetic() -> int:
+    """``mmssl-us-synthetic``: :func:`mmssl_us.synthetic.cli.main` (generate_synthetic.py)."""
+    return _command('mmssl-us-synthetic')
+
+
+def check_leakage() -> int:
+    """``mmssl-us-check-leakage``: :func:`mmssl_us.data.leakage.main`."""
+    return _command('mmssl-us-check-leakage')
+
+
+def infer() -> int:
+    """``mmssl-us-infer``: :func:`mmssl_us.seg.inference.main` (tools/infer.py)."""
+    return _command('mmssl-us-infer')

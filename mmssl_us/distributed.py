@@ -1,4 +1,5 @@
-"""torchrun command lines for the distributed tools (tools/dist_test.py).
+"""Distributed runs: torchrun command lines for the distributed tools (tools/dist_test.py) and
+the set-up that lets a torchrun job train on machines without a GPU.
 
 Each process runs the package's entry point, ``python -m mmssl_us.launch test``, so nothing
 depends on where the repository's tools/ folder is.
@@ -12,7 +13,8 @@ import subprocess
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp', 'child_env']
+__all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp', 'prepare_cpu_distributed',
+           'child_env']
 
 
 def child_env(env: Optional[dict] = None) -> dict:
@@ -75,3 +77,37 @@ def register_cpu_ddp() -> None:
 
         def __init__(self, module, **kwargs):
             super().__init__(module=revert_sync_batchnorm(module), **kwargs)
+
+
+def prepare_cpu_distributed(cfg) -> None:
+    """Let torchrun jobs run on machines without a GPU (CI boxes, laptops).
+
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` and wraps the model in DDP
+    with ``device_ids=[local_rank]``; both fail without CUDA. Here we join torchrun's process group
+    with gloo ourselves (mmengine then skips its own init) and wrap without device ids, with
+    SyncBN layers turned into plain BN (SyncBN needs CUDA; each process then normalises its own
+    batch when training, and evaluation uses the running statistics either way).
+
+    Each process then keeps running statistics of its own batches, so mmengine's
+    ``SyncBuffersHook`` is added: it averages the buffers over the processes before every
+    validation and after every epoch. Without it each process validated its own variant of the
+    model (rank 0's statistics on rank 0's images, rank 1's on rank 1's) and the "best"
+    checkpoint, written with rank 0's statistics, scored otherwise when tested.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher') != 'pytorch' or torch.cuda.is_available():
+        return
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    register_cpu_ddp()
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    if wrapper.get('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
+        raise ValueError(f'model_wrapper_cfg type {wrapper["type"]!r} cannot run on CPU here')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    wrapper.update(type='CPUDistributedDataParallel', device_ids=None)
+    cfg.model_wrapper_cfg = wrapper
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).endswith('SyncBuffersHook') for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SyncBuffersHook')]

@@ -7,9 +7,9 @@ rates, validation metrics, the pretraining probe's ``probe/mIoU``. ``tensorboard
 work_dirs`` shows them. The ``tensorboard`` package is optional (``tools/setup.sh`` installs it;
 ``tools/check_env.py`` reports it).
 
-One way in: :func:`enable_tensorboard` adds the backend to a config before its Runner is built:
-``mmssl_us.launch.train_from_cfg`` (tools/train.py, dist_train.sh, slurm_train.sh and the
-study's pretraining processes) and the study's fine-tuning (``mmssl_us.study.finetune``).
+One way in: :func:`enable_tensorboard` adds the backend to a config before its Runner is built,
+in the one training driver ``mmssl_us.train.build_runner`` (tools/train.py, dist_train.sh,
+slurm_train.sh, the study's pretraining processes and its fine-tuning runs).
 """
 import importlib.util
 import os

@@ -103,14 +103,14 @@ def claim_work_dir(cfg, resume: bool = False) -> None:
         cfg: The mmengine Config to train (``work_dir`` set).
         resume (bool): Whether the run resumes (a resume needs the same model too).
     """
-    from mmssl_us.fileio import atomic_write
+    from .fileio import atomic_write
     work_dir = cfg.work_dir
     mine = model_record(cfg)
     ckpts = checkpoints_in(work_dir)
     if ckpts:
         theirs = read_run_record(work_dir)
         if theirs is not None:
-            # a resume of another shape has its own message (launch.train_from_cfg)
+            # a resume of another shape has its own message (train.check_resume_fits)
             other = theirs.get('model') != mine['model'] or (
                 not resume and theirs.get('model_digest') != mine['model_digest'])
             their_cfg, their_model = theirs.get('config', '?'), theirs.get('model', '?')

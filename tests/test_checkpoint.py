@@ -153,6 +153,7 @@ def test_an_empty_last_checkpoint_is_named(tmp_path):
         resolve_source(str(tmp_path))
 
 
+@pytest.mark.slow
 def test_amp_on_a_machine_without_gpu_is_refused(monkeypatch):
     import os.path as osp
 

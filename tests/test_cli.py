@@ -19,6 +19,7 @@ def _tool(args, tmp_path, **env):
                           env=env, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_refusal_prints_one_sentence_and_logs_the_traceback(tmp_path):
     missing = str(tmp_path / 'nope.py')
     out = _tool(['tools/train.py', missing], tmp_path)
@@ -31,6 +32,7 @@ def test_a_refusal_prints_one_sentence_and_logs_the_traceback(tmp_path):
     assert str(tmp_path / 'logs' / logs[0]) in out.stderr  # says where the traceback is
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(tmp_path):
     out = _tool(['-m', 'mmssl_us.launch', 'test', str(tmp_path / 'c.py'), 'x.pth', '--debug'],
                 tmp_path)
@@ -38,6 +40,7 @@ def test_debug_shows_the_traceback(tmp_path):
     assert 'FileNotFoundError: config file not found' in out.stderr
 
 
+@pytest.mark.slow
 def test_run_study_refusal_has_no_traceback(tmp_path):
     cfg = tmp_path / 'study.py'
     cfg.write_text("study = dict(data_root='d', inits=['random'], fractions=[1.0], seeds=[0],"

@@ -1,5 +1,6 @@
 """mmssl_us.fileio: old file kept on failure, no temporaries left, unique temp names, modes."""
 import os
+import os.path as osp
 import stat
 import threading
 
@@ -129,6 +130,7 @@ def test_checkpoint_backend_writes_through_atomic_open(tmp_path, monkeypatch):
     assert (tmp_path / 'last_checkpoint').read_text() == 'epoch_1.pth'
 
 
+@pytest.mark.slow
 def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
     """Issue 10, case 13: a kill during a checkpoint write left hidden temporaries forever."""
     import subprocess
@@ -164,3 +166,31 @@ def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
         fileio.atomic_write(str(target), b'new')
     assert target.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['ckpt.pth']
+
+
+def test_the_package_writes_files_only_through_fileio():
+    """Issue 19: CONTRACTS calls fileio "the one atomic write", yet launch.py, the
+    LabelFractionHook and the HC18 converter wrote with a plain open(..., 'w'). No module but
+    fileio.py opens a file for writing, except the tools' traceback log (cli.py, best effort)
+    and the study's append-only study.log."""
+    import ast
+    import glob
+
+    package = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'mmssl_us')
+    allowed = {('cli.py', 'w'), (osp.join('study', 'runner.py'), 'a')}
+    found = []
+    for path in sorted(glob.glob(osp.join(package, '**', '*.py'), recursive=True)):
+        rel = osp.relpath(path, package)
+        if rel == 'fileio.py':
+            continue
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'open'):
+                continue
+            mode = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == 'mode'), None)
+            mode = mode.value if isinstance(mode, ast.Constant) else 'r'
+            if any(c in mode for c in 'wax+') and (rel, mode) not in allowed:
+                found.append(f'{rel}:{node.lineno} open(..., {mode!r})')
+    assert not found, found

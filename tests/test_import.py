@@ -18,21 +18,25 @@ def _modules_after(stmt: str) -> set:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_import_mmssl_us_is_cheap():
     mods = _modules_after('import mmssl_us')
     assert not mods & {'torch', 'mmcv', 'mmengine', 'mmseg', 'mmpretrain', 'cv2', 'numpy'}
 
 
+@pytest.mark.slow
 def test_pretrain_never_imports_mmseg():
     mods = _modules_after('import mmssl_us.pretrain')
     assert 'mmpretrain' in mods and 'mmseg' not in mods
 
 
+@pytest.mark.slow
 def test_seg_never_imports_mmpretrain():
     mods = _modules_after('import mmssl_us.seg')
     assert 'mmseg' in mods and 'mmpretrain' not in mods
 
 
+@pytest.mark.slow
 def test_transforms_and_synthetic_import_no_host():
     mods = _modules_after('import mmssl_us.transforms, mmssl_us.synthetic')
     assert not mods & {'mmseg', 'mmpretrain'}
@@ -65,12 +69,14 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
 ])
+@pytest.mark.slow
 def test_host_free_module_imports_no_host(module, banned):
     """Each host-free module alone, in a fresh interpreter, loads no host library."""
     mods = _modules_after(f'import {module}')
     assert 'mmssl_us' in mods and not mods & banned, sorted(mods & banned)
 
 
+@pytest.mark.slow
 def test_study_imports_no_host():
     mods = _modules_after('import mmssl_us.study.runner, mmssl_us.study.report, '
                           'mmssl_us.study.stats, mmssl_us.study.tsne, mmssl_us.study.features, '
@@ -92,6 +98,7 @@ ROOT_TRANSFORMS = {'SpeckleNoise', 'DepthAttenuation', 'TGCCurve', 'AcousticShad
                   'UltrasoundFolderDataset'},
         HOOKS={'LabelFractionHook'}, METRICS={'HeadCircumferenceMetric'})),
 ], ids=['pretrain', 'seg'])
+@pytest.mark.slow
 def test_custom_imports_register_from_any_folder(tmp_path, imports, scope, names):
     """A config's custom_imports, whatever the working directory, registers our components
     into its host, brings the ultrasound transforms (root registry) and safe checkpoint loading

@@ -18,6 +18,7 @@ run_child([sys.executable, '-c', 'import os, time; open(%r, "w").write(str(os.ge
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='parent-death signal: Linux')
 def test_a_killed_parent_takes_its_child_along(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

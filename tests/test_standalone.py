@@ -25,7 +25,9 @@ SCRIPT = r'''
 import contextlib, io, json, os, runpy, shutil, subprocess, sys, types
 import torch
 
-site, fake_ckpt, study_cfg = sys.argv[1:4]
+site, fake_ckpt, study_cfg, tests_dir = sys.argv[1:5]
+sys.path.append(tests_dir)  # the tests' fake steps (tests/_toy), after the package copy
+from _toy import fake_steps as fakes
 # (a) `python -m mmssl_us.transfer SRC DST --verify`, run as -m would run it
 sys.argv = ['mmssl_us.transfer', fake_ckpt, 'backbone.pth', '--verify']
 with contextlib.redirect_stdout(io.StringIO()) as convert_out:
@@ -48,14 +50,15 @@ def fake_run(cmd, env):  # stands for the pretraining process: writes its checkp
         f.write(os.path.join(work_dir, 'epoch_1.pth'))
 
 
-def fake_finetune(key, spec, backbone, run_dir, data_root):
-    os.makedirs(run_dir)
+def mmseg_names(key, backbone, run_dir):
     if backbone is not None:
         state = torch.load(backbone, weights_only=True)['state_dict']
         assert 'stem.0.weight' in state and 'stem.0.conv.weight' not in state
-    miou = (60.0 if backbone is None else 65.0) + key.seed
-    return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=miou, mDice=miou,
-                curve='[]', work_dir=run_dir)
+
+
+fake_finetune = fakes.fake_finetune(
+    miou=lambda key, backbone: (60.0 if backbone is None else 65.0) + key.seed,
+    curve=lambda m: [], extra=lambda m: dict(mDice=m), before=mmseg_names)
 
 
 pretraining.run_child = fake_run
@@ -102,6 +105,7 @@ def _python(args, env, cwd):
     return out.stdout
 
 
+@pytest.mark.slow
 def test_package_alone_converts_and_runs_a_study(standalone, fake_pretraining):
     site, env, cwd = standalone
     data = osp.join(cwd, 'data')
@@ -110,7 +114,8 @@ def test_package_alone_converts_and_runs_a_study(standalone, fake_pretraining):
         f.write(STUDY.format(data=data, config=osp.join(ROOT, 'configs', 'densecl', 'r50_knee.py')))
     with open(osp.join(cwd, 'script.py'), 'w') as f:
         f.write(SCRIPT)
-    res = json.loads(_python(['script.py', site, fake_pretraining, 'study.py'], env,
+    res = json.loads(_python(['script.py', site, fake_pretraining, 'study.py',
+                              osp.join(ROOT, 'tests')], env,
                              cwd).strip().splitlines()[-1])
     assert res['outside'] == [], 'modules of mmssl_us loaded from outside the copy'
     # (a) the converter, with verification (keys, tensors, outputs against mmpretrain's net)

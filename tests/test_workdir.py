@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config
 
 from mmssl_us import launch
+from mmssl_us.train import train
 from mmssl_us.workdir import (RUN_RECORD, check_not_a_run, claim_work_dir, default_work_dir,
                               read_run_record)
 
@@ -28,6 +29,7 @@ def test_densecl_and_genesis_default_to_different_work_dirs():
     assert default_work_dir('a/b/c.py', 'test') == osp.join('work_dirs', 'test', 'b', 'c')
 
 
+@pytest.mark.slow
 def test_genesis_never_starts_over_densecl_checkpoints(tmp_path):
     work = str(tmp_path / 'w')
     densecl = launch.build_train_cfg([DENSECL, '--work-dir', work])
@@ -38,7 +40,7 @@ def test_genesis_never_starts_over_densecl_checkpoints(tmp_path):
     before = sorted(os.listdir(work))
     genesis = launch.build_train_cfg([GENESIS, '--work-dir', work])
     with pytest.raises(FileExistsError) as info:
-        launch.train_from_cfg(genesis)
+        train(genesis)
     msg = str(info.value)
     assert DENSECL in msg and GENESIS in msg and 'ModelsGenesis' in msg
     assert 'UltrasoundDenseCL' in msg and 'another --work-dir' in msg

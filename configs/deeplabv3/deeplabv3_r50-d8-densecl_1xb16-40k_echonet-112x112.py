@@ -1,18 +1,10 @@
-# DeepLabV3 R50-D8, backbone initialised from the DenseCL knee pretraining; EchoNet-Dynamic left
-# ventricle, 112x112 crops, batch 16 on one GPU, 40k iterations.
-_base_ = [
-    '../_base_/models/deeplabv3_r50-d8.py', '../_base_/datasets/echonet.py',
-    '../_base_/schedules/schedule_40k.py', '../_base_/schedules/seg_runtime.py'
-]
-crop_size = (112, 112)
-data_preprocessor = dict(size=crop_size)
+# DeepLabV3 R50-D8, backbone initialised from the DenseCL knee pretraining;
+# otherwise as its -random sibling (deeplabv3_r50-d8-random_1xb16-40k_echonet-112x112.py).
+_base_ = './deeplabv3_r50-d8-random_1xb16-40k_echonet-112x112.py'
 model = dict(
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         init_cfg=dict(
             type='VerifiedPretrained',
             # written by tools/model_converters/pretrain2seg.py from the DenseCL run
             # of configs/densecl (mmseg ResNetV1c key names; every key is checked)
-            checkpoint='work_dirs/r50_knee/backbone.pth')),
-    decode_head=dict(num_classes=2),
-    auxiliary_head=dict(num_classes=2))
+            checkpoint='work_dirs/r50_knee/backbone.pth')))

@@ -503,5 +503,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    from mmssl_us.cli import run_main
+    from ..cli import run_main
     sys.exit(run_main(main))

@@ -4,24 +4,29 @@ Importing this package (configs do it with ``custom_imports``) registers:
 
 * datasets: ``UltrasoundUnlabelledDataset`` and the ``LoadUltrasoundFrame`` and
   ``RepeatGreyChannels`` transforms;
-* models: ``UltrasoundDenseCL``, ``UltrasoundMoCo`` and the ``SplitBatchNorm2d`` norm layer;
-* hooks: ``NegativeQueueHook``;
+* models: ``UltrasoundDenseCL``, ``UltrasoundMoCo``, ``ModelsGenesis`` with its
+  ``GenesisDecoder``, and the ``SplitBatchNorm2d`` norm layer;
+* hooks: ``NegativeQueueHook``, ``SaveStartWeightsHook`` (the same-start control's weights),
+  ``DenseProbeHook`` (the online segmentation probe) and ``PlainCheckpointHook`` (checkpoints
+  that load with ``weights_only=True``);
 
 and it imports :mod:`mmssl_us.transforms` (the ultrasound augmentations, in mmengine's root
 ``TRANSFORMS`` registry) and installs safe checkpoint loading (:mod:`mmssl_us.checkpoint`).
 It never imports mmsegmentation. The pretraining -> segmentation weight conversion lives in
 :mod:`mmssl_us.transfer` (host-free, not imported here).
 """
-import mmssl_us.transforms  # noqa: F401  (registers the ultrasound transforms)
-from mmssl_us.checkpoint import install as _install_safe_checkpoints
+from .. import transforms  # noqa: F401  (registers the ultrasound transforms)
+from ..checkpoint import install as _install_safe_checkpoints
 
 from .datasets import LoadUltrasoundFrame, RepeatGreyChannels, UltrasoundUnlabelledDataset
-from .hooks import NegativeQueueHook
-from .models import SplitBatchNorm2d, UltrasoundDenseCL, UltrasoundMoCo
+from .hooks import DenseProbeHook, NegativeQueueHook, PlainCheckpointHook, SaveStartWeightsHook
+from .models import (GenesisDecoder, ModelsGenesis, SplitBatchNorm2d, UltrasoundDenseCL,
+                     UltrasoundMoCo)
 
 _install_safe_checkpoints()
 
 __all__ = [
     'LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset',
-    'NegativeQueueHook', 'SplitBatchNorm2d', 'UltrasoundDenseCL', 'UltrasoundMoCo'
+    'NegativeQueueHook', 'SaveStartWeightsHook', 'DenseProbeHook', 'PlainCheckpointHook',
+    'SplitBatchNorm2d', 'UltrasoundDenseCL', 'UltrasoundMoCo', 'ModelsGenesis', 'GenesisDecoder'
 ]

@@ -10,15 +10,11 @@ the pretraining counterpart of :func:`mmssl_us.seg.config_utils.seg_cfg_options`
 """
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from mmssl_us.validate import check_choice, check_int
+from ..resnet import DEPTHS, STAGE_CHANNELS
+from ..validate import check_choice, check_int
 
 __all__ = ['pretrain_cfg_options', 'pretrain_options']
 
-#: stage-4 output channels of a ResNet per depth (the neck's input)
-_RESNET_CHANNELS = {18: 512, 34: 512, 50: 2048, 101: 2048, 152: 2048}
-#: output channels of each ResNet stage per depth (a decoder's inputs, one per out_index)
-_RESNET_STAGES = {d: tuple(w * (4 if d >= 50 else 1) for w in (64, 128, 256, 512))
-                  for d in _RESNET_CHANNELS}
 #: necks whose input (and, where tied to it, hidden) width follows the backbone
 _NECKS = ('DenseCLNeck', 'MoCoV2Neck', 'NonLinearNeck')
 #: decoders fed by several backbone stages: ``in_channels`` lists the widths of ``out_indices``
@@ -84,13 +80,13 @@ def _neck_options(cfg, depth: int) -> Dict[str, Any]:
     neck = model.get('neck')
     if _type_name(neck) in _DECODERS:
         out_indices = model.backbone.get('out_indices', (3, ))
-        widths = [_RESNET_STAGES[depth][i] for i in out_indices]
+        widths = [STAGE_CHANNELS[depth][i] for i in out_indices]
         return {'model.backbone.depth': depth, 'model.neck.in_channels': widths}
     if _type_name(neck) not in _NECKS:
         raise ValueError(f'neck {_type_name(neck)} is not one of '
                          f'{", ".join(_NECKS + _DECODERS)}: set its widths for the new depth '
                          'with cfg_options')
-    width = _RESNET_CHANNELS[depth]
+    width = STAGE_CHANNELS[depth][-1]  # the last stage feeds the neck
     out: Dict[str, Any] = {'model.backbone.depth': depth, 'model.neck.in_channels': width}
     # mmpretrain's DenseCL / MoCo v2 / SimCLR necks have a hidden layer as wide as their input;
     # BYOL's is 4096 whatever the backbone, and stays.
@@ -130,7 +126,7 @@ def pretrain_cfg_options(cfg, depth: Optional[int] = None, view_size: Optional[i
     """
     out: Dict[str, Any] = {}
     if depth is not None:
-        out.update(_neck_options(cfg, check_choice('depth', depth, sorted(_RESNET_CHANNELS))))
+        out.update(_neck_options(cfg, check_choice('depth', depth, list(DEPTHS))))
     if view_size is not None:
         view_size = check_int('view_size', view_size, low=1)
         where = 'train_dataloader.dataset.pipeline'

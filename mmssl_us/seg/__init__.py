@@ -5,8 +5,8 @@ registers the ultrasound datasets, the label-fraction hook, the head-circumferen
 the ``VerifiedPretrained`` weight initializer, registers the ultrasound transforms (through
 ``mmssl_us.transforms``) and installs safe checkpoint loading (``mmssl_us.checkpoint``).
 """
-import mmssl_us.transforms  # noqa: F401  (registers the ultrasound transforms)
-from mmssl_us.checkpoint import install
+from .. import transforms  # noqa: F401  (registers the ultrasound transforms)
+from ..checkpoint import install
 
 from .config_utils import format_cfg_options, seg_cfg_options
 from .datasets import (CAMUSDataset, EchoNetDynamicDataset, HC18Dataset, KneeRecessDataset,

@@ -8,14 +8,12 @@ in a loaded config and returns the dotted keys to set, for ``Config.merge_from_d
 """
 from typing import Any, Dict, List, Optional
 
-from mmssl_us.launch import format_cfg_options  # noqa: F401  (re-exported)
-from mmssl_us.validate import check_choice, check_int, check_int_pair
+from ..config_utils import format_cfg_options  # noqa: F401  (re-exported)
+from ..resnet import DEPTHS, STAGE_CHANNELS
+from ..validate import check_choice, check_int, check_int_pair
 
 __all__ = ['seg_cfg_options', 'format_cfg_options']
 
-# stage-4 / stage-3 output channels of mmseg's ResNet per depth
-_RESNET_CHANNELS = {18: (512, 256), 34: (512, 256), 50: (2048, 1024), 101: (2048, 1024),
-                    152: (2048, 1024)}
 
 
 def _pipeline_keys(cfg, loader: str, transform: str) -> List[str]:
@@ -115,10 +113,10 @@ def seg_cfg_options(cfg, crop_size: Any = None, img_scale: Any = None,
         batch_size = check_int('batch_size', batch_size, low=1)
         out['train_dataloader.batch_size'] = batch_size
     if depth is not None:
-        check_choice('depth', depth, sorted(_RESNET_CHANNELS))
+        check_choice('depth', depth, list(DEPTHS))
         if 'depth' not in cfg.model.backbone:
             raise ValueError(f'backbone {cfg.model.backbone.type} has no depth to set')
-        c4, c3 = _RESNET_CHANNELS[depth]
+        c4, c3 = STAGE_CHANNELS[depth][3], STAGE_CHANNELS[depth][2]
         out['model.backbone.depth'] = depth
         out['model.decode_head.in_channels'] = c4
         if cfg.model.get('auxiliary_head'):

@@ -24,7 +24,7 @@ from typing import Callable, Dict, Optional
 
 __all__ = ['ensure_data', 'check_folder_study', 'check_data_leakage', 'CONVERTERS']
 
-#: dataset name -> (module, function) of a converter in mmssl_us.data.converters
+#: dataset name -> the name of its converter function in mmssl_us.data.converters
 CONVERTERS = {'hc18': 'convert_hc18', 'camus': 'convert_camus', 'echonet': 'convert_echonet'}
 
 
@@ -37,7 +37,7 @@ def _convert(root: str, spec: Dict, log: Callable[[str], None]) -> None:
     src = spec.pop('src', None)
     if not src or not osp.isdir(src):
         raise FileNotFoundError(f'study.convert.src: {name} source folder not found: {src!r}')
-    from mmssl_us.data import converters
+    from ..data import converters
     # the converter reuses a conversion made with the same settings and refuses other ones
     log(f'[study] data: {name} from {src} into {root}')
     summary = getattr(converters, CONVERTERS[name])(src, root, **spec)
@@ -75,13 +75,13 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
     if study.get('folder') is not None:
         if work_dir is None:
             raise ValueError('a folder study needs its work dir (the data view is made there)')
-        from mmssl_us.data.layout import prepare_folder
+        from ..data.layout import prepare_folder
         view = osp.join(work_dir, 'data')
         record = prepare_folder(root, view, log=log, **dict(study['folder']))
         out.update(data_root=view, img_suffix=record['img_suffix'])
         root = view
     elif study.get('synthetic') is not None:
-        from mmssl_us.synthetic.cli import main as generate
+        from ..synthetic.cli import main as generate
         args = ['--out', root]
         for k, v in study['synthetic'].items():  # a list is a multi-value flag (split)
             args += [f'--{k}'] + ([str(x) for x in v] if isinstance(v, (list, tuple))
@@ -97,7 +97,7 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
             'layout (docs/CONTRACTS.md) or generate the synthetic default with '
             f'`python tools/generate_synthetic.py --out {root}`')
     if study.get('pool') is not None:
-        from mmssl_us.data.pool import build_pool
+        from ..data.pool import build_pool
         pool = dict(study['pool'])
         counts = build_pool(root, splits=pool.get('splits', ('train',)),
                             extra=pool.get('extra', ()), folder=pool.get('folder', 'unlabelled'))
@@ -127,8 +127,8 @@ def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
         return
     import json
 
-    from mmssl_us.data.leakage import find_leakage
-    from mmssl_us.fileio import atomic_write
+    from ..data.leakage import find_leakage
+    from ..fileio import atomic_write
     report = find_leakage(root, splits=splits, pool=pool)
     if work_dir is not None:
         atomic_write(osp.join(work_dir, 'leakage.json'), json.dumps(report.to_dict(), indent=1))

@@ -80,7 +80,7 @@ def load_backbone(model: 'nn.Module', path: str, allow_missing: bool = False) ->
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not sd:
         raise ValueError(f'{path}: holds no state_dict')
-    from mmssl_us.transfer.keys import compare_keys, extract_backbone, unwrap_state_dict
+    from ..transfer.keys import compare_keys, extract_backbone, unwrap_state_dict
     sd = unwrap_state_dict(sd)
     full = any(k.startswith('backbone.') for k in sd)
     sub = extract_backbone(sd) if full else sd

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.hooks import Hook
 
 __all__ = ['RunKey', 'CurveHook', 'PhaseTimer', 'finetune_options', 'class_options',
-           'selection_options', 'best_checkpoint', 'finetune_once']
+           'selection_options', 'best_checkpoint', 'finetune_config', 'finetune_once']
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def finetune_options(cfg, spec: Dict, data_root: str) -> Dict:
     """The fine-tuning config's overrides common to every run: the study's shrink settings
     (mmssl_us.seg.config_utils.seg_cfg_options), a folder study's classes
     (:func:`class_options`), its cfg_options, and the data root."""
-    from mmssl_us.seg.config_utils import seg_cfg_options
+    from ..seg.config_utils import seg_cfg_options
     options = seg_cfg_options(cfg, **(spec.get('shrink') or {}))
     if spec.get('classes'):
         options.update(class_options(cfg, spec['classes'], spec.get('img_suffix')))
@@ -157,18 +157,17 @@ def per_class_evaluator(evaluator):
     return evaluator
 
 
-def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
-                  data_root: str) -> Dict:
-    """Train one fine-tuning run in this process, select the checkpoint that validated best
-    and evaluate that one once on the test split.
+def finetune_config(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
+                    data_root: str):
+    """The config of one fine-tuning run: the study's fine-tuning config with
+    :func:`finetune_options`, :func:`selection_options`, the run's fraction, seed and work dir,
+    and the study's init in place of the config's own.
 
-    The row records the selected iteration (``best_iter``), its val mIoU (``best_val``), the
-    last val mIoU (``last_val``), the labelled subset's size and the time of each phase."""
+    The study's init replaces whatever the config names: ``backbone`` (a converted backbone
+    file) is loaded with ``VerifiedPretrained``, None leaves the backbone random; either way a
+    ``pretrained=`` of the config (an ``-imagenet_`` config's ``open-mmlab://resnet50_v1c``) is
+    cleared, which mmseg's segmentors refuse beside a backbone ``init_cfg``."""
     from mmengine.config import Config
-    from mmengine.runner import Runner
-
-    import mmssl_us.seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
-    t_build = time.perf_counter()
     cfg = Config.fromfile(spec['config'])
     options = finetune_options(cfg, spec, data_root)
     options.update(selection_options())
@@ -178,23 +177,33 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
         'randomness.seed': key.seed,
         'work_dir': run_dir,
         'experiment_name': key.name.replace('/', '_'),
+        'model.pretrained': None,
+        'model.backbone.init_cfg': (None if backbone is None else
+                                    dict(type='VerifiedPretrained', checkpoint=backbone)),
     })
-    if backbone is None:
-        options['model.backbone.init_cfg'] = None
-        options['model.pretrained'] = None
-    else:
-        options['model.backbone.init_cfg'] = dict(type='VerifiedPretrained', checkpoint=backbone)
     cfg.merge_from_dict(options)
     # the test's per-class IoU (the "degenerate runs" gate): mmseg's IoUMetric returns means only
     cfg.test_evaluator = per_class_evaluator(cfg.test_evaluator)
-    from mmssl_us.tensorboard_log import enable_tensorboard, wanted
-    if wanted():  # MMSSL_US_TENSORBOARD=1: the study's runs log to TensorBoard too
-        enable_tensorboard(cfg)
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str,
+                  data_root: str) -> Dict:
+    """Train one fine-tuning run in this process, select the checkpoint that validated best
+    and evaluate that one once on the test split.
+
+    The run trains through the package's one driver (:func:`mmssl_us.train.build_runner`:
+    strict ``Pretrained`` loads, stale temporaries, the work dir's claim, TensorBoard with
+    ``MMSSL_US_TENSORBOARD=1``). The row records the selected iteration (``best_iter``), its
+    val mIoU (``best_val``), the last val mIoU (``last_val``), the labelled subset's size and the
+    time of each phase."""
+    from .. import seg  # noqa: F401  (registers datasets, metrics, VerifiedPretrained)
+    from ..train import build_runner
+    t_build = time.perf_counter()
+    cfg = finetune_config(key, spec, backbone, run_dir, data_root)
     curve = CurveHook()
     timer = PhaseTimer()
-    runner.register_hook(curve, priority='LOW')
-    runner.register_hook(timer, priority='VERY_HIGH')
+    runner = build_runner(cfg, hooks=((curve, 'LOW'), (timer, 'VERY_HIGH')))
     build_s = time.perf_counter() - t_build
     t0 = time.time()
     runner.train()

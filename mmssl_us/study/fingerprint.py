@@ -17,7 +17,7 @@ import json
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
-from mmssl_us.fileio import atomic_write
+from ..fileio import atomic_write
 
 __all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FINGERPRINT_FILE',
            'settings_digest', 'check_run_digests', 'differing_keys', 'check_record']

@@ -9,7 +9,9 @@ moved per stage (:mod:`mmssl_us.study.weights`), and the online probe's history
 
 The pretraining config that runs is written to ``<study>/pretrain/<name>_config.py`` (shrink,
 data root, cfg_options, the two hooks), and started as a fresh process,
-``python -m mmssl_us.launch train`` with ``--resume auto``, so an interrupted study resumes it.
+``python -m mmssl_us.launch train`` with ``--resume auto``, so an interrupted study resumes it;
+that process trains through the package's one driver (:func:`mmssl_us.train.train`), as
+``tools/train.py`` and the study's fine-tuning runs do.
 """
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional
 
-from mmssl_us.distributed import child_env
-from mmssl_us.fileio import atomic_copy, atomic_write
-from mmssl_us.process import run_child
-from mmssl_us.transfer import convert_checkpoint, resolve_source
+from ..distributed import child_env
+from ..fileio import atomic_copy, atomic_write
+from ..process import run_child
+from ..transfer import convert_checkpoint, resolve_source
 
 from .fingerprint import check_record, config_digest
 
@@ -58,7 +60,7 @@ def pretrain_config(name: str, spec: Dict, study: Dict, study_dir: str) -> str:
     """Write the pretraining config that will run; return its path."""
     from mmengine.config import Config
 
-    from mmssl_us.pretrain.config_utils import pretrain_options
+    from ..pretrain.config_utils import pretrain_options
     cfg = Config.fromfile(spec['config'], import_custom_modules=False)
     cfg.merge_from_dict(pretrain_options(spec, data_root=study['data_root']))
     hooks = [h for h in cfg.get('custom_hooks', [])

@@ -34,9 +34,9 @@ import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mmssl_us.fileio import clean_stale_temporaries
-from mmssl_us.process import WorkDirLock
-from mmssl_us.validate import did_you_mean
+from ..fileio import clean_stale_temporaries
+from ..process import WorkDirLock
+from ..validate import did_you_mean
 
 from .data import ensure_data
 from .finetune import RunKey, finetune_options, finetune_once
@@ -132,7 +132,8 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
     with a did-you-mean, as are malformed or repeated seeds and fractions."""
     from mmengine.config import Config
 
-    from mmssl_us.launch import check_cfg_options
+    from ..config_utils import check_cfg_options, resolve_config
+    study_cfg_path = resolve_config(study_cfg_path)
     if not osp.isfile(study_cfg_path):
         raise FileNotFoundError(f'study config not found: {study_cfg_path}')
     cfg = Config.fromfile(study_cfg_path)
@@ -146,6 +147,10 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
                 raise ValueError(f'--cfg-options: {key!r}: a study has no key {parts[1]!r}' +
                                  did_you_mean(parts[1], STUDY_KEYS))
         cfg.merge_from_dict(cfg_options)
+    # 'configs/...' of a study names the package's configs when not found from here
+    for spec in [cfg.study.get('finetune')] + list((cfg.study.get('pretrain') or {}).values()):
+        if isinstance(spec, dict) and isinstance(spec.get('config'), str):
+            spec['config'] = resolve_config(spec['config'])
     study = cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study
     check_study(study, study_cfg_path)  # every level, before any work
     return cfg
@@ -308,8 +313,8 @@ def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = pri
 def split_sizes(data_root: str) -> Dict[str, Dict[str, int]]:
     """Images and patients (the file-name rule of :func:`mmssl_us.data.splits.patient_id`) of
     each labelled split under ``<data_root>/images``, for the report's design section."""
-    from mmssl_us.data.media import IMAGE_SUFFIXES
-    from mmssl_us.data.splits import patient_id
+    from ..data.media import IMAGE_SUFFIXES
+    from ..data.splits import patient_id
     out: Dict[str, Dict[str, int]] = {}
     for split in ('train', 'val', 'test'):
         folder = osp.join(data_root, 'images', split)

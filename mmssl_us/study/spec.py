@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Sequence
 
-from mmssl_us.validate import check_choice, check_float, check_int, did_you_mean
+from ..validate import check_choice, check_float, check_int, did_you_mean
 
 __all__ = ['STUDY_SPEC', 'check_study', 'check_seeds', 'check_fractions', 'ANY', 'NAMED']
 

@@ -28,8 +28,8 @@ def stage_of(key: str) -> str:
 
 def load_backbone_state(path: str) -> Dict[str, torch.Tensor]:
     """The tensors of a backbone checkpoint, loaded safely (weights only)."""
-    from mmssl_us.checkpoint import safe_load
-    from mmssl_us.transfer.keys import unwrap_state_dict
+    from ..checkpoint import safe_load
+    from ..transfer.keys import unwrap_state_dict
     ckpt = safe_load(path, map_location='cpu')
     state = unwrap_state_dict(ckpt) if isinstance(ckpt, Mapping) else None
     if not state:

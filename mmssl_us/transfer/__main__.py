@@ -1,7 +1,7 @@
 """``python -m mmssl_us.transfer SRC [DST] [--verify]``: see :mod:`mmssl_us.transfer.cli`."""
 import sys
 
-from mmssl_us.cli import run_main
+from ..cli import run_main
 
 from .cli import main
 

@@ -4,8 +4,10 @@ An adapter names where the online encoder sits in a pretraining checkpoint (its 
 how its keys are renamed for the target host, how the architecture is read back from the
 renamed keys (saved in the file's meta), and how to build the host's backbone (and, for the
 output check, the pretraining side's) to verify the result. The converter and its callers only
-pass an adapter's name, so a new family (say the encoder of a Models Genesis restorative model,
-prefix ``'encoder.'``) is one :func:`register_adapter` call away.
+pass an adapter's name, so a new family (an encoder that is not a ResNet, or one kept under
+another prefix such as ``'encoder.'``) is one :func:`register_adapter` call away. Our Models
+Genesis keeps its ResNet encoder under ``backbone.``, so the ResNet adapters convert it as they
+are.
 
 The ResNet family has one adapter per host: ``'resnet'`` (mmseg: ``ResNetV1c`` / ``ResNet``,
 Sequential stem names), ``'resnet-mmdet'`` (``ResNet(deep_stem=True)`` / ``ResNet``, the same

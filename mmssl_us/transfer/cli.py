@@ -77,5 +77,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    from mmssl_us.cli import run_main
+    from ..cli import run_main
     sys.exit(run_main(main))

@@ -72,7 +72,7 @@ def check_destination(src: str, dst: str, overwrite: bool = False) -> None:
                          'key encoder and queues a resumed run needs)')
     if overwrite:
         return
-    from mmssl_us.checkpoint import safe_load
+    from ..checkpoint import safe_load
     try:
         meta = safe_load(dst, map_location='cpu').get('meta') or {}
     except Exception:  # unreadable or not ours: refuse below
@@ -118,7 +118,7 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
             ``backbone``, verification fails (then ``dst`` is not written), or ``dst`` is
             refused (:func:`check_destination`).
     """
-    from mmssl_us.checkpoint import safe_load
+    from ..checkpoint import safe_load
     check_destination(src, dst, overwrite)
     adapter = get_adapter(adapter) if isinstance(adapter, str) else adapter
     if target is not None and target != adapter.host:
@@ -160,7 +160,7 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
 
 def _source_method(src: str) -> str:
     """The model type recorded in the source's work dir (``run.json``), or ''."""
-    from mmssl_us.workdir import read_run_record
+    from ..workdir import read_run_record
     try:
         record = read_run_record(osp.dirname(osp.abspath(src)))
     except ValueError:

@@ -29,7 +29,7 @@ and classifiers with the checkpoint.
 """
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
@@ -39,7 +39,7 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from .keys import compare_keys, resnet_key_hint, unwrap_state_dict
 
 __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
-           'load_checkpoint_file']
+           'load_checkpoint_file', 'strict_pretrained_inits', 'CLASSIFIER_KEYS']
 
 
 class CheckpointKeyError(RuntimeError):
@@ -104,7 +104,7 @@ def load_checkpoint_file(checkpoint: str, map_location: str = 'cpu') -> Any:
     if '://' in checkpoint:
         from mmengine.runner.checkpoint import _load_checkpoint
 
-        from mmssl_us.checkpoint import install
+        from ..checkpoint import install
         install()  # mmengine's loaders, safe
         return _load_checkpoint(checkpoint, map_location=map_location)
     if not osp.isfile(checkpoint):
@@ -113,7 +113,7 @@ def load_checkpoint_file(checkpoint: str, map_location: str = 'cpu') -> Any:
             'the working directory). For the DenseCL configs, pretrain with configs/densecl '
             'and convert with `python tools/model_converters/pretrain2seg.py <work dir> '
             '--target mmseg|mmdet|mmpretrain` (or `python -m mmssl_us.transfer <work dir>`).')
-    from mmssl_us.checkpoint import safe_load
+    from ..checkpoint import safe_load
     return safe_load(checkpoint, map_location=map_location)
 
 
@@ -201,3 +201,59 @@ class VerifiedPretrainedInit:
                   (f'; {kept}' if kept else ''), logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=f'VerifiedPretrained: {self.checkpoint}')
+
+
+#: checkpoint keys a backbone may leave unused: the classifier of an ImageNet checkpoint
+CLASSIFIER_KEYS = ('fc.*', 'head.*', 'classifier.*')
+#: models whose ``pretrained=PATH`` is the backbone's checkpoint (mmseg's segmentors)
+_BACKBONE_PRETRAINED = ('EncoderDecoder', )
+
+
+def _verified(spec: Dict[str, Any]) -> Dict[str, Any]:
+    out = dict(type='VerifiedPretrained', checkpoint=spec['checkpoint'],
+               allowed_unexpected=list(CLASSIFIER_KEYS))
+    for key in ('prefix', 'map_location'):
+        if spec.get(key) is not None:
+            out[key] = spec[key]
+    return out
+
+
+def strict_pretrained_inits(model_cfg) -> List[str]:
+    """Make every ``init_cfg=dict(type='Pretrained', ...)`` (and a segmentor's or detector's
+    ``pretrained=PATH``) in ``model_cfg`` a ``VerifiedPretrained`` init, in place.
+
+    mmengine's ``Pretrained`` loads with ``strict=False`` and only logs what did not fit, so a
+    checkpoint named for another library trains from random weights in silence.
+    :class:`VerifiedPretrainedInit` stops with the counts and the first missing and unexpected
+    keys; a classifier's keys (:data:`CLASSIFIER_KEYS`) may be left over.
+
+    Returns:
+        list[str]: Where a Pretrained init was replaced (dotted config paths).
+    """
+    changed: List[str] = []
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if (isinstance(node.get('pretrained'), str) and isinstance(node.get('backbone'), dict)
+                    and str(node.get('type', '')).endswith(_BACKBONE_PRETRAINED)):
+                node['backbone']['init_cfg'] = _verified(dict(checkpoint=node['pretrained']))
+                node['pretrained'] = None
+                changed.append(f'{where}.pretrained')
+            init = node.get('init_cfg')
+            if isinstance(init, dict) and init.get('type') == 'Pretrained':
+                node['init_cfg'] = _verified(init)
+                changed.append(f'{where}.init_cfg')
+            elif isinstance(init, list):
+                for i, item in enumerate(init):
+                    if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                        init[i] = _verified(item)
+                        changed.append(f'{where}.init_cfg.{i}')
+            for key, value in node.items():
+                if key != 'init_cfg':
+                    visit(value, f'{where}.{key}')
+        elif isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                visit(item, f'{where}.{i}')
+
+    visit(model_cfg, 'model')
+    return changed

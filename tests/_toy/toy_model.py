@@ -12,9 +12,9 @@ from mmengine.registry import DATASETS, MODELS
 class ToyRegressor(BaseModel):
     """y = w x + b fitted with MSE; sleeps TOY_SLEEP seconds per step so a test can kill it."""
 
-    def __init__(self):
+    def __init__(self, features=4):
         super().__init__()
-        self.linear = torch.nn.Linear(4, 1)
+        self.linear = torch.nn.Linear(features, 1)
 
     def forward(self, inputs, targets=None, mode='tensor', **kwargs):
         inputs = torch.stack(inputs) if isinstance(inputs, (list, tuple)) else inputs

@@ -17,6 +17,7 @@ def _table(text):
     return [[c.strip() for c in ln.strip('|').split('|')] for ln in lines]
 
 
+@pytest.mark.slow
 def test_dry_run_measures_every_part(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
     out = subprocess.run([sys.executable, SCRIPT, '--dry-run', '--workers', '1'],

@@ -198,6 +198,7 @@ def test_cli_exit_codes_and_json(root, tmp_path, capsys):
     assert err.value.code == 2
 
 
+@pytest.mark.slow
 def test_tool_and_module_run_as_scripts(root):
     write_mjpg_avi(root / 'unlabelled' / 'P4.avi', [scan(5)])
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')

@@ -98,6 +98,7 @@ def test_pipeline_output_on_synthetic_frame(tmp_path, media):
     assert not torch.equal(views[0], views[1])  # two different augmentations
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('cheap_config_text')
 @pytest.mark.parametrize('path', [p for p in CONFIGS if _name(p) != 'densecl'], ids=_name)
 def test_other_algorithms_train_two_iterations(tmp_path, media, path):

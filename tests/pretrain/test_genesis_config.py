@@ -81,6 +81,7 @@ class _Losses(Hook):
         self.losses.append(float(outputs['loss_restore'].detach()))
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures('cheap_config_text')
 def test_two_iterations_write_a_checkpoint_that_converts(tmp_path, media):
     from mmengine.runner import Runner

@@ -210,3 +210,42 @@ def test_warmup_then_the_configs_decay_and_eval_batch_size():
         seg_cfg_options(cfg, max_iters=10, warmup_iters=10)
     with pytest.raises(ValueError, match='already has a LinearLR'):
         seg_cfg_options(cfg, warmup_iters=5)
+
+
+def _flat(node, prefix=''):
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out.update(_flat(value, f'{prefix}.{key}' if prefix else key))
+        return out
+    if isinstance(node, (list, tuple)):
+        out = {}
+        for i, value in enumerate(node):
+            out.update(_flat(value, f'{prefix}.{i}'))
+        return out
+    return {prefix: node}
+
+
+SIBLINGS = [p for p in CONFIGS if re.search(r'-(densecl|imagenet)_', osp.basename(p))
+            and osp.basename(osp.dirname(p)) in ('fcn', 'deeplabv3')]
+
+
+@pytest.mark.parametrize('path', SIBLINGS, ids=osp.basename)
+def test_a_pretrained_config_is_its_random_sibling_but_for_the_init(path):
+    """Issue 19: the -densecl and -imagenet configs inherit their -random sibling and state only
+    the init (and ImageNet's normalisation); everything else resolves the same."""
+    sibling = re.sub(r'-(densecl|imagenet)_', '-random_', path)
+    with open(path, encoding='utf-8') as f:
+        assert f"_base_ = './{osp.basename(sibling)}'" in f.read()
+    mine = _flat(Config.fromfile(path, import_custom_modules=False).to_dict())
+    theirs = _flat(Config.fromfile(sibling, import_custom_modules=False).to_dict())
+    differ = {k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
+    if '-densecl_' in path:
+        assert differ == {'model.backbone.init_cfg.type', 'model.backbone.init_cfg.checkpoint'}
+        assert mine['model.backbone.init_cfg.type'] == 'VerifiedPretrained'
+    else:
+        norm = {f'{where}data_preprocessor.{k}.{i}' for where in ('', 'model.')
+                for k in ('mean', 'std') for i in range(3)}
+        assert differ == norm | {'model.pretrained'}
+        assert mine['model.pretrained'] == 'open-mmlab://resnet50_v1c'
+        assert [mine[f'model.data_preprocessor.mean.{i}'] for i in range(3)] == IMAGENET_MEAN

@@ -32,6 +32,7 @@ def _shrunk(config, data_root, work_dir, **extra):
     return cfg
 
 
+@pytest.mark.slow
 def test_knee_trains_and_reports_miou_mdice(knee_root, tmp_path):
     work_dir = str(tmp_path / 'work')
     cfg = _shrunk('fcn_r50-d8-random_1xb16-40k_knee-256x256.py', knee_root, work_dir,
@@ -47,6 +48,7 @@ def test_knee_trains_and_reports_miou_mdice(knee_root, tmp_path):
     assert '# fraction: 0.5' in text and '# seed: 1' in text and '# images: 6 of 12' in text
 
 
+@pytest.mark.slow
 def test_hc18_evaluation_reports_head_circumference(tmp_path):
     root = str(tmp_path / 'hc18')
     written = write_seg_tree(root, {'train': ['000', '001'], 'val': ['002'],

@@ -14,7 +14,7 @@ from mmseg.registry import MODELS
 
 from data._helpers import write_mjpg_avi  # tests/data/_helpers.py
 from mmssl_us.checkpoint import CorruptCheckpointError
-from mmssl_us.launch import format_cfg_options
+from mmssl_us.config_utils import format_cfg_options
 from mmssl_us.seg.config_utils import seg_cfg_options
 from mmssl_us.seg.inference import (SegInferencer, list_inputs, main, overlay_mask,
                                     run_inference)
@@ -73,6 +73,7 @@ def knee_model(tmp_path_factory):
     return ckpt, options
 
 
+@pytest.mark.slow
 def test_folder_of_images_and_a_video(tmp_path, knee_model, capsys):
     ckpt, options = knee_model
     src = tmp_path / 'in'
@@ -324,6 +325,7 @@ def test_main_with_the_hc18_config_finds_the_pixel_sizes(tmp_path, capsys):
     assert 'pixel sizes from' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_package_entry_point_help():
     out = subprocess.run([sys.executable, '-m', 'mmssl_us.seg.inference', '--help'],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)

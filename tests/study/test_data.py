@@ -74,6 +74,7 @@ HC18 = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '.
                 'data', 'hc18')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not osp.isdir(HC18), reason='real HC18 data not present (../shared/data)')
 def test_hc18_cpu_data_step_on_the_real_data(tmp_path):
     """configs/study/hc18_cpu.py's data step: subject split, and no val/test subject's image in
@@ -124,3 +125,16 @@ def test_the_study_stops_on_cross_split_leakage(tmp_path):
     assert report['leakage'] if 'leakage' in report else report['cross_split_counts']
     with pytest.raises(ValueError, match="study.leakage must be"):
         check_data_leakage(str(root), {'leakage': 'maybe'}, str(tmp_path), lines.append)
+
+
+def test_each_converter_name_is_a_converter_function():
+    """Issue 19: CONVERTERS maps a dataset name to a function name of
+    mmssl_us.data.converters (its comment said (module, function) pairs)."""
+    import inspect
+
+    from mmssl_us.data import converters
+    from mmssl_us.study.data import CONVERTERS
+    for dataset, function in CONVERTERS.items():
+        func = getattr(converters, function)
+        assert callable(func) and function in converters.__all__, dataset
+        assert list(inspect.signature(func).parameters)[:2] == ['src', 'out'], function

@@ -66,6 +66,7 @@ def _snapshot(root):
                   for d, _, fs in os.walk(root) for f in fs)
 
 
+@pytest.mark.slow
 def test_folder_study_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the study config names configs/ relative to the repository
     src = make_three_class_folder(str(tmp_path / 'nerves'))
@@ -125,6 +126,7 @@ def test_study_cfg_options_typos_are_refused():
     assert cfg.study.data_root == 'x' and list(cfg.study.classes) == CLASSES
 
 
+@pytest.mark.slow
 def test_run_study_tool_takes_cfg_options(tmp_path):
     res = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'run_study.py'), CONFIG,
                           '--work-dir', str(tmp_path / 'w'), '--cfg-options',

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 
 import pytest
+from _toy import fake_steps as fakes
 
 from mmssl_us.study import runner as study_runner
 from mmssl_us.study.results import read_results
@@ -46,6 +47,7 @@ def _study_config(tmp_path, data_root):
     return str(path)
 
 
+@pytest.mark.slow
 def test_run_study_resumes_and_restarts_half_written(tmp_path):
     data_root = tmp_path / 'data'
     data_root.mkdir()
@@ -57,17 +59,16 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
     def fake_pretrain(name, spec, study_dir, log):
         return 'backbone.pth'
 
-    def fake_finetune(key, spec, backbone, run_dir, data_root):
+    def before(key, backbone, run_dir):
         calls.append(key)
-        os.makedirs(run_dir)
         if len(calls) == interrupt['at']:
             interrupt['at'] = None
             raise _Interrupted  # the study is interrupted during run 5
-        base = 60.0 if backbone is None else 65.0
-        miou = base + 10 * key.fraction + key.seed
-        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=miou,
-                    mDice=miou + 5, curve='[[10, %f], [20, %f]]' % (miou / 2, miou),
-                    work_dir=run_dir)
+
+    fake_finetune = fakes.fake_finetune(
+        miou=lambda key, backbone: (60.0 if backbone is None else 65.0) + 10 * key.fraction +
+        key.seed, curve=lambda m: [[10, m / 2], [20, m]], extra=lambda m: dict(mDice=m + 5),
+        before=before)
 
     with pytest.raises(_Interrupted):
         study_runner.run_study(cfg, work, log=lambda s: None, finetune_fn=fake_finetune,
@@ -91,6 +92,7 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
     assert osp.isfile(osp.join(work, 'results.md'))
 
 
+@pytest.mark.slow
 def test_same_start_arm_is_added_and_reported(tmp_path):
     from mmssl_us.study.pretraining import Pretrained
     data_root = tmp_path / 'data'
@@ -104,12 +106,10 @@ def test_same_start_arm_is_added_and_reported(tmp_path):
         return Pretrained(name, 'trained.pth', start_backbone='start.pth',
                           weight_change=change, probe=[dict(epoch=0, iter=0, mIoU=50.0)])
 
-    def fake_finetune(key, spec, backbone, run_dir, data_root):
-        seen[key.init] = backbone
-        os.makedirs(run_dir)
-        miou = {'random': 60.0, 'densecl': 70.0, 'densecl_start': 64.0}[key.init] + key.seed ** 2
-        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=miou,
-                    curve='[[10, %f]]' % miou, work_dir=run_dir)
+    fake_finetune = fakes.fake_finetune(
+        miou=lambda key, backbone: {'random': 60.0, 'densecl': 70.0,
+                                    'densecl_start': 64.0}[key.init] + key.seed ** 2,
+        before=lambda key, backbone, run_dir: seen.update({key.init: backbone}))
 
     work = str(tmp_path / 'study')
     study_runner.run_study(cfg, work, log=lambda s: None, finetune_fn=fake_finetune,
@@ -159,6 +159,7 @@ def test_a_misspelt_init_stops_before_any_work(tmp_path):
                                finetune_fn=never, pretrain_fn=never)
 
 
+@pytest.mark.slow
 def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     """Issue 10, case 9: a hand-truncated results.csv row counted as finished."""
     data_root = tmp_path / 'data'
@@ -169,11 +170,9 @@ def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     (work / 'results.csv').write_text('init,fraction,seed,mIoU\nrandom,0.5,0,\n')
     calls = []
 
-    def fake_finetune(key, spec, backbone, run_dir, data_root):
-        calls.append((key.init, key.fraction, key.seed))
-        os.makedirs(run_dir)
-        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0 + key.seed,
-                    curve='[[10, 50.0]]', work_dir=run_dir)
+    fake_finetune = fakes.fake_finetune(
+        miou=lambda key, backbone: 50.0 + key.seed, curve=lambda m: [[10, 50.0]],
+        before=lambda key, backbone, run_dir: calls.append((key.init, key.fraction, key.seed)))
 
     lines = []
     study_runner.run_study(cfg, str(work), log=lines.append, finetune_fn=fake_finetune,
@@ -184,6 +183,7 @@ def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
     assert len(rows) == 12 and all(r['mIoU'] is not None for r in rows)
 
 
+@pytest.mark.slow
 def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     """Issue 10, case 6: a study re-run after its config changed reused the old runs."""
     data_root = tmp_path / 'data'
@@ -191,12 +191,7 @@ def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     cfg = _study_config(tmp_path, data_root)
     work = str(tmp_path / 'study')
 
-    def fake_finetune(key, spec, backbone, run_dir, data_root):
-        os.makedirs(run_dir)
-        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0,
-                    curve='[[10, 50.0]]', work_dir=run_dir)
-
-    run = dict(log=lambda s: None, finetune_fn=fake_finetune,
+    run = dict(log=lambda s: None, finetune_fn=fakes.fake_finetune(),
                pretrain_fn=lambda *a: 'backbone.pth')
     study_runner.run_study(cfg, work, **run)
     config_text = open(osp.join(work, 'study_config.py')).read()
@@ -217,6 +212,7 @@ def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     assert config_text  # the first run wrote it
 
 
+@pytest.mark.slow
 def test_each_run_carries_its_settings_and_a_foreign_run_is_refused(tmp_path):
     """Issue 10, case 6, per run: a run made under other settings is named even where the
     study's fingerprint file is gone (copied runs, a deleted file)."""
@@ -225,12 +221,7 @@ def test_each_run_carries_its_settings_and_a_foreign_run_is_refused(tmp_path):
     cfg = _study_config(tmp_path, data_root)
     work = str(tmp_path / 'study')
 
-    def fake_finetune(key, spec, backbone, run_dir, data_root):
-        os.makedirs(run_dir)
-        return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=50.0,
-                    curve='[[10, 50.0]]', work_dir=run_dir)
-
-    run = dict(log=lambda s: None, finetune_fn=fake_finetune,
+    run = dict(log=lambda s: None, finetune_fn=fakes.fake_finetune(),
                pretrain_fn=lambda *a: 'backbone.pth')
     study_runner.run_study(cfg, work, **run)
     rows = read_results(osp.join(work, 'results.csv'))

@@ -44,6 +44,7 @@ def _backbone_ckpt(path):
     return net.state_dict()
 
 
+@pytest.mark.slow
 def test_two_runs_in_one_process_keep_their_own_logs(knee, tmp_path):
     ckpt = str(tmp_path / 'backbone.pth')
     _backbone_ckpt(ckpt)
@@ -67,6 +68,7 @@ def test_two_runs_in_one_process_keep_their_own_logs(knee, tmp_path):
         assert [it for it, _ in curve] == [2, 4]  # validation every 2 of 4 iterations
 
 
+@pytest.mark.slow
 def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
     ckpt = str(tmp_path / 'bad.pth')
     state = _backbone_ckpt(ckpt)
@@ -76,6 +78,7 @@ def test_pretrained_run_refuses_a_mismatched_backbone(knee, tmp_path):
         finetune_once(RunKey('densecl', 1.0, 0), SPEC, ckpt, str(tmp_path / 'w'), knee)
 
 
+@pytest.mark.slow
 def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monkeypatch):
     """With test = val and the last iterate spoilt (all foreground), the test mIoU equals the
     best val point, not the last one, and the row names the selected iteration."""
@@ -103,6 +106,7 @@ def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monke
     assert row['seconds_train'] > 0 and row['seconds_val'] > 0 and row['seconds_test'] > 0
 
 
+@pytest.mark.slow
 def test_the_row_holds_per_class_figures(knee, tmp_path):
     """The test's per-class IoU, Dice and predicted share reach the row (mmseg's IoUMetric
     returns means only); the "degenerate runs" gate reads them."""
@@ -117,3 +121,42 @@ def test_the_row_holds_per_class_figures(knee, tmp_path):
     assert row['mIoU'] == pytest.approx(sum(ious) / len(ious), abs=0.02)
     gate = degenerate_gate([dict(row, init='random', fraction=1.0, seed=0)])
     assert gate.passed is (min(ious) >= 1.0)
+
+
+IMAGENET = osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-imagenet_1xb16-40k_knee-256x256.py')
+
+
+def test_the_studys_backbone_replaces_an_imagenet_configs_pretrained(knee, tmp_path):
+    """Issue 19: a study whose fine-tuning config carries ``pretrained=`` (the -imagenet_
+    configs) kept it beside the study's backbone init_cfg, and mmseg's segmentor refused the
+    pair (``assert not (init_cfg and pretrained)``). The study's init now replaces the
+    config's: the model builds and its backbone holds the study's backbone file."""
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from mmssl_us.study.finetune import finetune_config
+    ckpt = str(tmp_path / 'backbone.pth')
+    state = _backbone_ckpt(ckpt)
+    spec = dict(SPEC, config=IMAGENET)
+    cfg = finetune_config(RunKey('densecl', 1.0, 0), spec, ckpt, str(tmp_path / 'w'), knee)
+    assert cfg.model.pretrained is None
+    assert cfg.model.backbone.init_cfg == dict(type='VerifiedPretrained', checkpoint=ckpt)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in state.items():
+        torch.testing.assert_close(model.backbone.state_dict()[key], value)
+    random = finetune_config(RunKey('random', 1.0, 0), spec, None, str(tmp_path / 'r'), knee)
+    assert random.model.pretrained is None and random.model.backbone.init_cfg is None
+
+
+@pytest.mark.slow
+def test_a_study_fine_tunes_an_imagenet_config_from_its_backbone(knee, tmp_path):
+    """The same end to end: finetune_once (through mmssl_us.train) trains the -imagenet_
+    config from the study's backbone instead of stopping on mmseg's assertion."""
+    ckpt = str(tmp_path / 'backbone.pth')
+    _backbone_ckpt(ckpt)
+    row = finetune_once(RunKey('densecl', 1.0, 0), dict(SPEC, config=IMAGENET), ckpt,
+                        str(tmp_path / 'w'), knee)
+    assert row['best_iter'] in (2, 4) and 0 <= row['mIoU'] <= 100
+    assert osp.isfile(osp.join(str(tmp_path / 'w'), 'run.json'))  # the driver claimed it

@@ -81,6 +81,7 @@ def test_plan_runs_refuses_repeated_seeds_and_fractions():
         study_runner.plan_runs(['random'], [0.5], [1.7])
 
 
+@pytest.mark.slow
 def test_a_finished_runs_folder_is_never_deleted(tmp_path, monkeypatch):
     """Even when a run is planned twice (the runner's own safety net), its folder stays."""
     cfg = _write_study(tmp_path, inits=['random'], fractions=[1.0], seeds=[0],

@@ -115,6 +115,7 @@ def test_bad_checkpoints_are_refused(cfg_path, tmp_path):
     assert rep.missing and all(k.startswith('layer4') for k in rep.missing)
 
 
+@pytest.mark.slow
 def test_panels_and_determinism(cfg_path, tmp_path):
     _save(cfg_path, tmp_path / 'seed0.pth', seed=0)  # the weights 'none' builds under seed 0
     _save(cfg_path, tmp_path / 'seed5.pth', seed=5, backbone_only=True)
@@ -173,6 +174,7 @@ def test_load_samples_reads_split_evenly(tmp_path):
         tsne.load_samples(cfg, 'val')
 
 
+@pytest.mark.slow
 def test_cli_end_to_end(tmp_path, capsys):
     import importlib.util as iu
     spec = iu.spec_from_file_location(

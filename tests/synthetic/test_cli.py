@@ -15,6 +15,7 @@ def _run(*args):
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_help():
     out = _run('--help')
     assert out.returncode == 0
@@ -23,6 +24,7 @@ def test_help():
         assert flag in out.stdout
 
 
+@pytest.mark.slow
 def test_tiny_run_then_rerun_then_mismatch(tmp_path):
     args = ['--out', str(tmp_path), '--patients', '3', '--frames', '2', '--unlabelled', '2',
             '--size', '40', '48', '--seed', '3']

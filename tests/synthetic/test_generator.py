@@ -21,6 +21,7 @@ def _digest(seed, frame=0, size=SIZE, geometry='random'):
     return hashlib.sha256(s.image.tobytes() + s.mask.tobytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_in_a_fresh_process():
     here = [_digest(s) for s in (0, 7, 123456789)]
     code = ('import hashlib; from mmssl_us.synthetic import generate_frame\n'

@@ -20,7 +20,7 @@ import torch
 from mmengine.config import Config
 
 from mmssl_us.checkpoint import safe_load
-from mmssl_us.launch import format_cfg_options
+from mmssl_us.config_utils import format_cfg_options
 from mmssl_us.pretrain.config_utils import pretrain_cfg_options
 from mmssl_us.pretrain.models.queue import resolve_queue_len
 from mmssl_us.seg.config_utils import seg_cfg_options
@@ -111,6 +111,7 @@ def _check_queues(dumps):
             assert a['ptr_after'][name] == (ptr + 2 * BATCH) % r0['queue_len']
 
 
+@pytest.mark.slow
 def test_queues_hold_the_keys_of_both_ranks_and_agree(densecl):
     r0, r1 = densecl['dumps']
     assert (r0['rank'], r0['world_size'], r1['rank']) == (0, 2, 1)
@@ -122,6 +123,7 @@ def test_queues_hold_the_keys_of_both_ranks_and_agree(densecl):
     _check_queues(densecl['dumps'])
 
 
+@pytest.mark.slow
 def test_momentum_encoder_parameters_agree(densecl):
     """The key encoder is an EMA of the (all-reduced) query encoder: its parameters are the
     same bit for bit on both ranks after every step. Its BN running statistics are each rank's
@@ -133,6 +135,7 @@ def test_momentum_encoder_parameters_agree(densecl):
     assert r0['rows'][0]['key_params'] != r0['rows'][-1]['key_params']  # it did move
 
 
+@pytest.mark.slow
 def test_auto_queue_len_follows_the_global_batch(densecl):
     expected = resolve_queue_len(N_IMAGES, BATCH, world_size=2)
     assert expected != resolve_queue_len(N_IMAGES, BATCH, world_size=1)  # the test can fail
@@ -148,6 +151,7 @@ def _resume_from_epoch_1(densecl, name):
     return work, ckpt, safe_load(ckpt)['state_dict']
 
 
+@pytest.mark.slow
 def test_rank0_checkpoint_resumes_under_two_processes(densecl):
     work, ckpt, saved = _resume_from_epoch_1(densecl, 'resume2')
     dist_train(densecl['config'], 2, '--work-dir', work, '--resume', ckpt,
@@ -162,6 +166,7 @@ def test_rank0_checkpoint_resumes_under_two_processes(densecl):
     assert osp.isfile(osp.join(work, 'epoch_2.pth'))
 
 
+@pytest.mark.slow
 def test_rank0_checkpoint_resumes_under_one_process(densecl):
     """One process would size an 'auto' queue at 20; the checkpoint's 16 keys are kept."""
     work, ckpt, saved = _resume_from_epoch_1(densecl, 'resume1')
@@ -182,6 +187,7 @@ def test_rank0_checkpoint_resumes_under_one_process(densecl):
 
 
 # --- fine-tuning -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_finetune_two_processes_fraction_bn_and_best_checkpoint(tmp_path):
     data = str(tmp_path / 'knee')
     write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,

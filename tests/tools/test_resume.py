@@ -34,6 +34,7 @@ def _last(work_dir):
     return open(p).read().strip() if osp.exists(p) else ''
 
 
+@pytest.mark.slow
 def test_kill_then_resume_auto_matches_uninterrupted(tmp_path):
     ref_dir, run_dir = tmp_path / 'ref', tmp_path / 'run'
     ref = _train(ref_dir)
@@ -76,6 +77,7 @@ def test_kill_then_resume_auto_matches_uninterrupted(tmp_path):
     assert b['param_schedulers'] == a['param_schedulers']
 
 
+@pytest.mark.slow
 def test_resume_with_missing_path_names_it(tmp_path):
     res = _train(tmp_path / 'w', '--resume', str(tmp_path / 'missing.pth'))
     assert res.returncode != 0

@@ -32,6 +32,7 @@ def _run(args, timeout=300):
     return out
 
 
+@pytest.mark.slow
 def test_train_then_test_then_dist_test_agree(tmp_path):
     data = str(tmp_path / 'knee')
     write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
@@ -71,6 +72,7 @@ def test_train_then_test_then_dist_test_agree(tmp_path):
         assert m2[key] == pytest.approx(m1[key], abs=1e-6), key
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_does_not_fit_is_not_evaluated(tmp_path):
     """Issue 10, case 2: tools/test.py with a backbone-only file exited 0 with the metrics of
     random weights. Now it stops with the counts and first keys; --partial-load opts in."""
@@ -91,6 +93,7 @@ def test_a_checkpoint_that_does_not_fit_is_not_evaluated(tmp_path):
     assert 'mIoU' in metrics
 
 
+@pytest.mark.slow
 def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
     """Issue 10, case 2: init_cfg=Pretrained of a checkpoint named for another library loaded
     nothing of the stem (a warning) and trained from random weights. tools/train.py now loads
@@ -100,7 +103,8 @@ def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
     from mmpretrain.models.backbones import ResNetV1c as PretrainResNet
     from mmseg.models.backbones import ResNetV1c as SegResNet
 
-    from mmssl_us.launch import build_train_cfg, train_from_cfg
+    from mmssl_us.launch import build_train_cfg
+    from mmssl_us.train import train as train_from_cfg
     from mmssl_us.transfer.init import CheckpointKeyError
     data = str(tmp_path / 'knee')
     write_knee_dataset(data, n_patients=8, frames_per_patient=2, n_unlabelled=0, size=48,
@@ -127,7 +131,7 @@ def test_pretrained_init_that_does_not_fit_stops_training(tmp_path):
 
 
 def test_strict_pretrained_inits_rewrites_every_pretrained():
-    from mmssl_us.launch import strict_pretrained_inits
+    from mmssl_us.transfer.init import strict_pretrained_inits
     model = dict(type='EncoderDecoder', pretrained='open-mmlab://resnet50_v1c',
                  backbone=dict(type='ResNetV1c'),
                  decode_head=dict(init_cfg=[dict(type='Normal', std=0.01),

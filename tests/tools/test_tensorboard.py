@@ -51,6 +51,7 @@ def test_enable_adds_the_backend_once():
                                                                   'TensorboardVisBackend']
 
 
+@pytest.mark.slow
 def test_train_py_tensorboard_writes_the_loss(tmp_path):
     pytest.importorskip('tensorboard')
     env = dict(os.environ, OMP_NUM_THREADS='1')
@@ -73,6 +74,7 @@ def test_train_py_tensorboard_writes_the_loss(tmp_path):
     assert not glob.glob(osp.join(plain, '*', 'vis_data', 'events.out.tfevents.*'))
 
 
+@pytest.mark.slow
 def test_env_switch_reaches_the_studys_fine_tuning(tmp_path, monkeypatch):
     """A study's fine-tuning builds its Runner itself (mmssl_us.study.finetune); with
     MMSSL_US_TENSORBOARD=1 its loss and val mIoU reach TensorBoard."""

@@ -1,6 +1,7 @@
 """A new backbone family joins the transfer step by registering an adapter: here the encoder of a
-tiny encoder-decoder (prefix 'encoder.', like a Models Genesis restorative model), converted and
-verified through the same public functions as the ResNet."""
+tiny encoder-decoder kept under the prefix 'encoder.' (a family other than our ResNets, which all
+sit under 'backbone.', Models Genesis included), converted and verified through the same public
+functions as the ResNet."""
 import os.path as osp
 
 import pytest

@@ -90,6 +90,7 @@ def test_config_is_as_documented():
     assert cfg.model.roi_head.bbox_head.num_classes == len(cfg.classes) == 1
 
 
+@pytest.mark.slow
 def test_detector_builds_loads_and_trains_two_iterations(tmp_path, backbone_file):
     from mmengine.runner import Runner
     write_coco(tmp_path / 'data')

@@ -51,6 +51,7 @@ def test_resolve_source(tmp_path):
         resolve_source(str(work / 'nope.pth'))
 
 
+@pytest.mark.slow
 def test_keys_module_needs_no_torch():
     import mmssl_us.transfer.keys as keys
     code = ('import importlib.util, sys\n'

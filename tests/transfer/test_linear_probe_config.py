@@ -70,6 +70,7 @@ def test_config_is_a_frozen_linear_probe():
     assert cfg.custom_imports.imports == ['mmssl_us.transfer.init']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('raw', [False, True], ids=['converted', 'raw-with-prefix'])
 def test_probe_trains_two_iterations_on_a_frozen_pretrained_backbone(
         raw, tmp_path, folders, pretraining):
@@ -117,11 +118,7 @@ def test_hip_folder_reads_as_two_balanced_classes_without_duplicates():
     """The real SPJ folder through the config's dataset, as the probe script reads it."""
     if not osp.isdir(HIP):
         pytest.skip(f'{HIP} absent')
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'hip_probe', osp.join(ROOT, 'tools', 'analysis', 'hip_spj_linear_probe.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from mmssl_us.pretrain import linear_probe as tool  # tools/analysis/hip_spj_linear_probe.py
     paths, labels, classes, dups = tool.unique_samples(Config.fromfile(CONFIG), HIP)
     assert classes == ('standard_ultrasound', 'substandard_ultrasound')
     assert len(paths) == 50 and (labels == 0).sum() == 25 and (labels == 1).sum() == 25

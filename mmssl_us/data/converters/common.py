@@ -53,7 +53,7 @@ def claim_output(out: str, settings: Dict[str, Any]) -> bool:
 
 def record_output(out: str, settings: Dict[str, Any]) -> None:
     """Record the settings of a finished conversion (see :func:`claim_output`)."""
-    from mmssl_us.fileio import atomic_write
+    from ...fileio import atomic_write
     atomic_write(osp.join(out, RECORD), json.dumps(settings, indent=1, sort_keys=True))
 
 

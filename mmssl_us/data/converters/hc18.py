@@ -15,12 +15,14 @@ the outline is open (a head cut by the image border), contour filling would only
 curve, so the ellipse is then fitted to the outline pixels and drawn filled.
 """
 import csv
+import io
 import os.path as osp
 from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from ...fileio import atomic_write
 from ..hc18_csv import read_hc18_csv
 from ..splits import split_patients
 from .common import claim_output, record_output, write_pair
@@ -112,9 +114,10 @@ def convert_hc18(src: str, out: str, seed: int = 0, val: float = 0.1, test: floa
         write_pair(out, split, stem, image, mask)
         written[split] += 1
         table.append((stem + '.png', pixel, '' if hc is None else hc, split))
-    with open(osp.join(out, 'pixel_size.csv'), 'w', newline='', encoding='utf-8') as f:
-        writer = csv.writer(f)
-        writer.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)', 'split'])
-        writer.writerows(table)
+    text = io.StringIO(newline='')
+    writer = csv.writer(text)
+    writer.writerow(['filename', 'pixel size(mm)', 'head circumference (mm)', 'split'])
+    writer.writerows(table)
+    atomic_write(osp.join(out, 'pixel_size.csv'), text.getvalue())
     record_output(out, settings)
     return dict(written=written, annotations=kinds)

@@ -187,5 +187,5 @@ def main(argv=None) -> int:
 if __name__ == '__main__':
     import sys
 
-    from mmssl_us.cli import run_main
+    from ...cli import run_main
     sys.exit(run_main(main))

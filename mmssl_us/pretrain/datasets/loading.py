@@ -7,7 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
 from ...validate import check_choice, check_int
-from mmssl_us.data.media import read_image, read_video_frame
+from ...data.media import read_image, read_video_frame
 
 
 def to_grey_uint8(img: np.ndarray, source: str) -> np.ndarray:

@@ -6,11 +6,11 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from mmssl_us.data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
-from mmssl_us.data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_video_decodes,
+from ...data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
+from ...data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_video_decodes,
                                  count_video_frames,
                                  norm_suffixes, sample_frame_indices, scan_media)
-from mmssl_us.data.splits import check_patient_rule
+from ...data.splits import check_patient_rule
 
 
 def _check_decodes(path: str) -> None:

@@ -25,9 +25,9 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mmssl_us.data.media import IMAGE_SUFFIXES, read_image
-from mmssl_us.fileio import atomic_write
-from mmssl_us.validate import check_int
+from ...data.media import IMAGE_SUFFIXES, read_image
+from ...fileio import atomic_write
+from ...validate import check_int
 
 from ..datasets.loading import to_grey_uint8
 
@@ -133,8 +133,8 @@ class DenseProbeHook(Hook):
         if not imgs:
             raise FileNotFoundError(f'DenseProbeHook: no images in {img_dir}')
         if split == self.splits[0] and self.fraction < 1:
-            from mmssl_us.data.fractions import select_fraction
-            from mmssl_us.data.splits import patient_id
+            from ...data.fractions import select_fraction
+            from ...data.splits import patient_id
             imgs = select_fraction(imgs, self.fraction, self.fraction_seed, patient_id)
         pairs = []
         for img in imgs[:self.max_images]:

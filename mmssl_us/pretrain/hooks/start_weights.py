@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mmssl_us.fileio import atomic_save
+from ...fileio import atomic_save
 
 __all__ = ['SaveStartWeightsHook']
 

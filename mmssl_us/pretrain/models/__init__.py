@@ -1,5 +1,6 @@
 """Pretraining algorithms and layers (registered into mmpretrain)."""
-from .densecl import UltrasoundDenseCL, check_ema_momentum
+from .densecl import UltrasoundDenseCL
+from .ema import check_ema_momentum
 from .genesis import GenesisDecoder, ModelsGenesis
 from .moco import UltrasoundMoCo
 from .queue import (MAX_AUTO_QUEUE_LEN, NegativeQueueMixin, check_queue_len,

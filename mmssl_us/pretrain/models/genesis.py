@@ -19,7 +19,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from mmssl_us.validate import check_int
+from ...validate import check_int
 
 __all__ = ['GenesisDecoder', 'ModelsGenesis']
 

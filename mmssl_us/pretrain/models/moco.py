@@ -6,7 +6,7 @@ from mmpretrain.models import MoCo
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .densecl import check_ema_momentum
+from .ema import check_ema_momentum
 from .queue import NegativeQueueMixin, QueueLen
 
 

@@ -227,7 +227,7 @@ def check_split_overlap(img_dir: str, patient_of, suffix: str) -> None:
     Raises:
         ValueError: naming the shared patients or files and both splits.
     """
-    from mmssl_us.data.media import file_md5
+    from ...data.media import file_md5
     name = os.path.basename(os.path.normpath(img_dir))
     parent = os.path.dirname(os.path.normpath(img_dir))
     if name not in SPLITS:

@@ -4,7 +4,7 @@ from typing import Dict, List
 
 from mmseg.registry import DATASETS
 
-from mmssl_us.data.hc18_csv import pixel_sizes
+from ...data.hc18_csv import pixel_sizes
 
 from .base import UltrasoundSegDataset
 

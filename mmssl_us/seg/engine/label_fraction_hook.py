@@ -1,5 +1,4 @@
 """Write which labelled images a run trained on into its work dir."""
-import os
 import os.path as osp
 from typing import List, Optional
 
@@ -7,6 +6,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
+
+from ...fileio import atomic_write
 
 __all__ = ['LabelFractionHook', 'fraction_records', 'format_records']
 
@@ -76,9 +77,7 @@ class LabelFractionHook(Hook):
         if not is_main_process():
             return
         path = osp.join(runner.work_dir, self.filename)
-        os.makedirs(runner.work_dir, exist_ok=True)
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(format_records(records))
+        atomic_write(path, format_records(records))
         for rec in records:
             print_log(f'label fraction {rec["fraction"]} (seed {rec["seed"]}) of '
                       f'{rec["dataset"]}: {len(rec["files"])} of {rec["n_images_total"]} '

@@ -3,7 +3,7 @@
 
 Importing this module registers the initializer in mmengine's root ``WEIGHT_INITIALIZERS``.
 """
-from mmssl_us.transfer.init import (CheckpointKeyError, VerifiedPretrainedInit,
+from ...transfer.init import (CheckpointKeyError, VerifiedPretrainedInit,
                                     extract_state_dict)
 
 __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict']

@@ -116,6 +116,7 @@ def test_bad_arguments():
         UltrasoundUnlabelledDataset(data_prefix='x', image_suffixes=['.'])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not osp.isdir(HC18), reason=f'real data folder {HC18} absent')
 def test_real_hc18_images_exclusion_and_view_pipeline(tmp_path):
     """HC18 (496 png: images and annotations): exclude one by stem (txt list), its subject's

@@ -71,6 +71,7 @@ def test_a_backbone_that_sees_the_structure_scores_higher(tmp_path):
     assert hook.probe(_Stages(sees=True))[0] == good
 
 
+@pytest.mark.slow
 def test_the_probe_restores_train_mode_and_never_reads_test(tmp_path):
     _dataset(str(tmp_path))
     hook = DenseProbeHook(str(tmp_path), fraction=1.0, size=32, steps=5)
@@ -83,6 +84,7 @@ def test_the_probe_restores_train_mode_and_never_reads_test(tmp_path):
         DenseProbeHook(str(tmp_path), stages=('layer9',), fraction=1.0, size=32).probe(net)
 
 
+@pytest.mark.slow
 def test_in_a_tiny_pretraining_the_probe_is_logged_and_saved(tmp_path, media):
     from mmengine.runner import Runner
 

@@ -75,6 +75,7 @@ def test_round_trip_is_exact_and_plain(tmp_path):
         from_plain({TAG: 'Mystery'})
 
 
+@pytest.mark.slow
 def test_densecl_checkpoint_loads_plainly_and_resumes_exactly(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=8)  # 1 epoch of 2 iterations, checkpoint each epoch
     assert cfg.default_hooks.plain_checkpoint.type == 'PlainCheckpointHook'

@@ -59,6 +59,7 @@ def tiny_cfg(tmp_path, media, n_images, epochs=1, start_iters=1000, queue_len='a
     return cfg
 
 
+@pytest.mark.slow
 def test_two_iterations_on_cpu_auto_queue_and_checkpoint(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=9)  # 9 images, batch 4: 2 iterations
     recorder = _Recorder()
@@ -96,6 +97,7 @@ def test_two_iterations_on_cpu_auto_queue_and_checkpoint(tmp_path, media):
     assert meta['depth'] == 18 and meta['epoch'] == 1
 
 
+@pytest.mark.slow
 def test_loss_lambda_warm_up(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=16, start_iters=2)  # 4 iterations
     recorder = _Recorder()
@@ -125,6 +127,7 @@ def test_drop_last_is_required(tmp_path, media):
         Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 def test_resume_keeps_the_queue(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=8)
     first = Runner.from_cfg(cfg)
@@ -148,23 +151,24 @@ def test_resume_keeps_the_queue(tmp_path, media):
 
 def test_a_pool_smaller_than_one_batch_is_named(tmp_path, media):
     """Issue 10: SimCLR/DenseCL on fewer images than one batch ended in `epoch_length` 0."""
-    from mmssl_us.launch import check_epoch_not_empty
+    from mmssl_us.train import check_epoch_not_empty
     cfg = tiny_cfg(tmp_path, media, n_images=3)  # batch 4, drop_last: no batch
     with pytest.raises(ValueError, match=r'no batch: 3 sample\(s\) and a batch size of 4'):
         check_epoch_not_empty(Runner.from_cfg(cfg))
 
 
+@pytest.mark.slow
 def test_a_resume_after_the_depth_changed_is_named(tmp_path, media):
     """Issue 10: a resume after the model changed depth ended in the optimizer's
     'parameter group' error."""
-    from mmssl_us.launch import train_from_cfg
+    from mmssl_us.train import train
     Runner.from_cfg(tiny_cfg(tmp_path, media, n_images=8)).train()  # ResNet-18, 1 epoch
     cfg = tiny_cfg(tmp_path, media, n_images=8, epochs=2)
     cfg.model.backbone.depth = 34
     cfg.resume = True
     cfg.experiment_name = 'deeper'
     with pytest.raises(ValueError, match=r'cannot resume in .*another shape.*depth'):
-        train_from_cfg(cfg)
+        train(cfg)
 
 
 class _Runner:

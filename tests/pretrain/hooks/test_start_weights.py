@@ -14,6 +14,7 @@ from .test_queue_hook import tiny_cfg
 pytestmark = pytest.mark.usefixtures('cheap_config_text')
 
 
+@pytest.mark.slow
 def test_start_weights_are_the_weights_before_the_first_step(tmp_path, media):
     cfg = tiny_cfg(tmp_path, media, n_images=8)  # 2 iterations
     assert any(h['type'] == 'SaveStartWeightsHook' for h in cfg.custom_hooks)

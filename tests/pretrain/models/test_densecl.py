@@ -98,6 +98,7 @@ def test_moco_auto_queue(build_model):
     assert torch.isfinite(out['loss']) and int(model.queue_ptr) == 4
 
 
+@pytest.mark.slow
 def test_views_too_small_for_the_batch_are_named(build_model):
     """Issue 10: batch 2 with 32 px views and split BN ended in torch's 'Expected more than 1
     value per channel when training'."""

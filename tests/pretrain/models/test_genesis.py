@@ -66,6 +66,7 @@ def test_loss_is_the_mse_of_the_sigmoid_output_against_the_target_in_unit_range(
                                    F.l1_loss(torch.sigmoid(logits), target))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('skips', [True, False])
 def test_a_few_steps_on_an_identity_distortion_lower_the_loss(skips):
     torch.manual_seed(0)

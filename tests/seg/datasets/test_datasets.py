@@ -35,6 +35,7 @@ def test_knee_lists_pairs_with_patients(knee_root):
     assert ds.fraction_record['n_patients'] == 6
 
 
+@pytest.mark.slow
 def test_fraction_selects_whole_patients(knee_root):
     ds = _knee(knee_root, label_fraction=0.5, fraction_seed=3)
     pids = [ds.get_data_info(i)['patient_id'] for i in range(len(ds))]
@@ -197,6 +198,7 @@ def test_allowed_absent_class_is_reported_with_counts(tmp_path):
             allow_absent_classes=('vesel',), **kw)
 
 
+@pytest.mark.slow
 def test_classes_are_counted_over_the_whole_split_not_the_fraction(knee_root):
     # only p00's masks show the recess: a fraction without p00 still builds (the split has it)
     folder = osp.join(knee_root, 'masks', 'train')

@@ -1,0 +1,34 @@
+"""Run (or resume) a label-efficiency study: STUDY_CONFIG [--work-dir D]
+[--cfg-options study.data_root=DIR "study.classes=['background','nerve']" ...]
+
+Pretrains once (or reuses a checkpoint), fine-tunes every label fraction x initialisation x seed,
+evaluates each on the fixed test split and writes results.csv, results.md and the plots.
+An interrupted study picks up where it stopped. ``tools/run_study.py`` and the installed
+``mmssl-us-study`` command run :func:`main`; the work is in :mod:`mmssl_us.study.runner`.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import List, Optional
+
+__all__ = ['main']
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from mmengine.config import DictAction
+
+    from .runner import run_study
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='study config (configs/study/*.py; an installed package '
+                        'finds its own configs/ when the path does not exist here)')
+    parser.add_argument('--work-dir', help='default: work_dirs/study/<config name>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. study.data_root=DIR '
+                        '"study.classes=[\'background\',\'nerve\']" study.seeds=[0,1]')
+    parser.add_argument('--report-only', action='store_true',
+                        help='write results.md and the plots from the runs finished so far '
+                        '(an interrupted study); trains nothing')
+    args = parser.parse_args(argv)
+    run_study(args.config, args.work_dir, cfg_options=args.cfg_options,
+              report_only=args.report_only)
+    return 0

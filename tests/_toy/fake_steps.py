@@ -1,0 +1,36 @@
+"""Fake study steps with the real signatures, for the runner's tests (no training).
+
+``fake_finetune(...)`` returns a ``finetune_fn`` with the signature of
+:func:`mmssl_us.study.finetune.finetune_once`: it makes the run's folder (as a real run does),
+calls ``before`` (record the call, check the backbone, stand for an interruption by raising),
+and returns a row whose mIoU is ``miou(key, backbone)``.
+"""
+import json
+import os
+from typing import Callable, Optional
+
+
+def fake_finetune(miou: Callable = lambda key, backbone: 50.0,
+                  curve: Callable = lambda value: [[10, value]],
+                  before: Optional[Callable] = None, extra: Optional[Callable] = None):
+    """A fake ``finetune_fn``.
+
+    Args:
+        miou (Callable): ``(key, backbone) -> float``, the row's mIoU. Defaults to 50.
+        curve (Callable): ``mIoU -> [[iteration, val mIoU], ...]``. Defaults to one point.
+        before (Callable, optional): ``(key, backbone, run_dir)``, called after the run's
+            folder is made. Defaults to None.
+        extra (Callable, optional): ``mIoU -> dict`` of more row fields. Defaults to None.
+    """
+
+    def finetune(key, spec, backbone, run_dir, data_root):
+        os.makedirs(run_dir)
+        if before is not None:
+            before(key, backbone, run_dir)
+        value = miou(key, backbone)
+        row = dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=value,
+                   curve=json.dumps(curve(value)), work_dir=run_dir)
+        row.update(extra(value) if extra else {})
+        return row
+
+    return finetune
