@@ -15,8 +15,7 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
-# check_checkpoint_fits: seg/inference.py still imports it from here (it lives in checkpoint.py)
-from .checkpoint import check_checkpoint_fits  # noqa: F401
+from .checkpoint import check_checkpoint_fits
 from .config_utils import check_cfg_options, resolve_config
 from .workdir import check_not_a_run, default_work_dir
 

@@ -347,3 +347,25 @@ def test_files_the_tools_do_not_read_are_counted_and_medical_ones_refused(tmp_pa
         list_inputs(str(src))
     with pytest.raises(ValueError, match=r'scan\.nii is a medical image.*medical_io'):
         list_inputs(str(src / 'scan.nii'))
+
+
+def test_images_are_segmented_in_batches_as_one_by_one(tmp_path, knee_model):
+    """Batched forward passes (MMSegInferencer underneath) give the labels of single passes;
+    inputs of two sizes go in separate passes."""
+    ckpt, options = knee_model
+    paths = []
+    for i, (h, w) in enumerate([(48, 64), (48, 64), (40, 50)]):
+        paths.append(str(tmp_path / f'{i}.png'))
+        cv2.imwrite(paths[-1], _grey(h, w, i))
+    inferencer = SegInferencer(KNEE, ckpt, device='cpu', cfg_options=options, batch_size=2)
+    _balance(inferencer, paths[0])
+    single = [inferencer.predict_file(p) for p in paths]
+    calls = []
+    original = inferencer.model.test_step
+    inferencer.model.test_step = lambda batch: calls.append(len(batch['inputs'])) or \
+        original(batch)
+    batched = inferencer.predict_files(paths)
+    assert sorted(calls) == [1, 2]
+    for (img_a, lab_a), (img_b, lab_b) in zip(single, batched):
+        assert (img_a == img_b).all() and (lab_a == lab_b).all()
+    assert set(np.unique(batched[0][1])) == {0, 1}  # a real prediction, not all one class
