@@ -1,7 +1,7 @@
 """``python -m mmssl_us.seg.inference``: see :mod:`mmssl_us.seg.inference.cli`."""
 import sys
 
-from mmssl_us.cli import run_main
-from mmssl_us.seg.inference.cli import main
+from ...cli import run_main
+from .cli import main
 
 sys.exit(run_main(main))

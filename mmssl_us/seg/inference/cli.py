@@ -5,7 +5,7 @@ import argparse
 import os.path as osp
 from typing import List, Optional, Tuple
 
-from mmssl_us.validate import check_float, check_int
+from ...validate import check_float, check_int
 
 from .inferencer import SegInferencer, dataset_cfg
 from .run import run_inference

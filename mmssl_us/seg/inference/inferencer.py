@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from mmseg.apis import MMSegInferencer
 
-from mmssl_us.validate import check_choice, check_int
+from ...validate import check_choice, check_int
 
 from ..datasets.checks import stored_orientation
 
@@ -110,7 +110,7 @@ class SegInferencer(MMSegInferencer):
                  batch_size: int = 8) -> None:
         from mmengine.config import Config
 
-        from mmssl_us.checkpoint import install
+        from ...checkpoint import install
         from ...config_utils import check_cfg_options
         install()
         self._name = config if isinstance(config, str) else '<config>'
@@ -144,7 +144,7 @@ class SegInferencer(MMSegInferencer):
         from mmengine.runner.checkpoint import _load_checkpoint_to_model
         from mmseg.registry import MODELS
 
-        from mmssl_us.checkpoint import safe_load
+        from ...checkpoint import safe_load
         from ...checkpoint import check_checkpoint_fits
         cfg.model.pretrained = None  # as init_model: no download of ImageNet weights
         cfg.model.train_cfg = None

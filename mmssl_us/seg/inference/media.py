@@ -6,10 +6,10 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from mmssl_us.data.media import (CONVERT_COMMAND, CONVERTIBLE_SUFFIXES, IMAGE_SUFFIXES,
+from ...data.media import (CONVERT_COMMAND, CONVERTIBLE_SUFFIXES, IMAGE_SUFFIXES,
                                  VIDEO_SUFFIXES, check_unread_files, count_video_frames, file_kind,
                                  sample_frame_indices, scan_media)
-from mmssl_us.validate import check_int
+from ...validate import check_int
 
 from ..datasets.checks import image_size
 

@@ -6,7 +6,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from mmssl_us.validate import check_float
+from ...validate import check_float
 
 __all__ = ['overlay_mask', 'draw_head', 'ELLIPSE_COLOUR']
 

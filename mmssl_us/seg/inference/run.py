@@ -8,9 +8,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from mmssl_us.data.media import iter_video_frames
-from mmssl_us.fileio import atomic_write
-from mmssl_us.validate import check_float, check_int
+from ...data.media import iter_video_frames
+from ...fileio import atomic_write
+from ...validate import check_float, check_int
 
 from .head import head_row, pixel_sizes
 from .media import MediaItem, list_inputs

@@ -5,7 +5,7 @@ import csv
 import io
 from typing import List, Sequence
 
-from mmssl_us.fileio import atomic_write
+from ...fileio import atomic_write
 
 from .head import HC_COLUMNS
 
