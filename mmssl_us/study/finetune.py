@@ -183,7 +183,9 @@ def finetune_once(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: str
         options['model.backbone.init_cfg'] = None
         options['model.pretrained'] = None
     else:
-        options['model.backbone.init_cfg'] = dict(type='VerifiedPretrained', checkpoint=backbone)
+        from mmssl_us.transfer.init import pretrained_init_cfg
+        # a UNet encoder file leaves the decoder to the fine-tuning (meta['allowed_missing'])
+        options['model.backbone.init_cfg'] = pretrained_init_cfg(backbone)
     cfg.merge_from_dict(options)
     # the test's per-class IoU (the "degenerate runs" gate): mmseg's IoUMetric returns means only
     cfg.test_evaluator = per_class_evaluator(cfg.test_evaluator)

@@ -57,7 +57,9 @@ STUDY_SPEC: Dict[str, Any] = dict(
     classes=ANY,
     pool=dict(splits=ANY, extra=ANY, folder=ANY),
     pretrain=NAMED({'*': dict(config=ANY, shrink=PRETRAIN_SHRINK, cfg_options=ANY,
-                              checkpoint=ANY, start_checkpoint=ANY, probe=PROBE)}),
+                              checkpoint=ANY, start_checkpoint=ANY, probe=PROBE,
+                              # the transfer adapter: 'resnet' (default), 'unet'
+                              adapter=ANY)}),
     probe=PROBE,
     extra_inits=NAMED({'*': ANY}),
     finetune=dict(config=ANY, shrink=FINETUNE_SHRINK, cfg_options=ANY,

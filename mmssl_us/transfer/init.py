@@ -39,7 +39,7 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from .keys import compare_keys, resnet_key_hint, unwrap_state_dict
 
 __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
-           'load_checkpoint_file']
+           'load_checkpoint_file', 'pretrained_init_cfg']
 
 
 class CheckpointKeyError(RuntimeError):
@@ -201,3 +201,17 @@ class VerifiedPretrainedInit:
                   (f'; {kept}' if kept else ''), logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=f'VerifiedPretrained: {self.checkpoint}')
+
+
+def pretrained_init_cfg(checkpoint: str) -> dict:
+    """The ``init_cfg`` that loads a backbone file of ``mmssl_us.transfer``: ``VerifiedPretrained``
+    with the gaps the converter recorded (``meta['allowed_missing']``: the UNet's
+    ``decoder.*``), none for a whole backbone. The decoder then keeps the initialisation its
+    modules got when they were built (mmcv ``ConvModule``: Kaiming)."""
+    raw = load_checkpoint_file(checkpoint)
+    meta = raw.get('meta') if isinstance(raw, Mapping) else None
+    gaps = str(meta.get('allowed_missing') or '') if isinstance(meta, Mapping) else ''
+    cfg = dict(type='VerifiedPretrained', checkpoint=checkpoint)
+    if gaps:
+        cfg['allowed_missing'] = [p for p in gaps.split(',') if p]
+    return cfg
