@@ -9,7 +9,8 @@
 
 so that ``mmssl_us.data.converters.convert_echonet`` (and anything written for the public
 release) reads it unchanged. One video is one patient (as in EchoNet-Dynamic); its end-diastole
-is the clip's least contracted frame, its end-systole the most contracted one. Volumes and EF
+is the least contracted frame of the clip's first cycle, its end-systole the most contracted
+frame within one cycle after it (the traced pair of EchoNet-Dynamic is one beat, too). Volumes and EF
 come from the traces by the method of disks (the chords as disk diameters), as EchoNet's are
 computed from its tracings. Frames come from :mod:`.heart`.
 """
@@ -108,7 +109,10 @@ def write_echonet_dataset(out: str, n_videos: int = 40, frames: int = 32,
         pseed = derive_seed(seed, k)
         heart = sample_heart(pseed, size, 0.0)
         contraction = [cardiac_phase(heart, f) for f in range(frames)]
-        ed, es = int(np.argmin(contraction)), int(np.argmax(contraction))
+        # end-diastole in the first cycle, end-systole the next most contracted frame after it
+        cycle = int(np.ceil(heart.period))
+        ed = int(np.argmin(contraction[:cycle]))
+        es = ed + int(np.argmax(contraction[ed:ed + cycle]))
         clip = [render_frame(pseed, f, size)[0] for f in range(frames)]
         _write_avi(osp.join(out, 'Videos', name + '.avi'), clip)
         volumes = {}

@@ -144,3 +144,12 @@ def test_cli_echo_mode_is_idempotent(tmp_path, capsys):
     assert main(args[:-4] + ['--split', '0.5', '0.25', '0.25', '--seed', '1']) == 2
     assert 'not' in capsys.readouterr().err
     assert main(['--mode', 'echo', '--out', str(tmp_path / 'f'), '--frames', '1']) == 2
+
+
+def test_traced_pair_is_one_beat(tmp_path):
+    out = str(tmp_path / 'long')
+    write_echonet_dataset(out, n_videos=3, frames=60, split=(0.34, 0.33, 0.33), seed=1, size=48)
+    traces = _rows(osp.join(out, 'VolumeTracings.csv'))
+    for r in _rows(osp.join(out, 'FileList.csv')):
+        frames = sorted({int(t['Frame']) for t in traces if t['FileName'] == r['FileName'] + '.avi'})
+        assert 0 < frames[1] - frames[0] <= 24  # at most one cycle (16-24 frames) apart
