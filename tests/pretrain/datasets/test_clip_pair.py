@@ -115,3 +115,41 @@ def test_without_clip_pairs_the_loader_says_what_to_set(pool):
         LoadClipPair()(dict(ds.get_data_info(0)))
     with pytest.raises(ValueError, match='exactly 2 views'):
         ClipPairMultiView(transforms=[[]], num_views=3)
+
+
+@pytest.mark.parametrize('config', ['simclr/simclr_r50_knee.py', 'byol/byol_r50_knee.py',
+                                    'mocov2/mocov2_r50_knee.py', 'densecl/r50_knee.py'])
+def test_every_two_view_method_takes_clip_pairs(config, tmp_path, media):
+    """The four methods' own configs, their pipeline switched to the clip-pair loader and
+    views (as configs/_base_/pretrain/echonet_unlabelled.py does), take a loss step."""
+    import os.path as osp
+
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import default_collate
+    from mmpretrain.registry import DATASETS, MODELS
+
+    from mmssl_us.pretrain.config_utils import pretrain_cfg_options
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    cfg = Config.fromfile(osp.join(root, 'configs', config))
+    cfg.merge_from_dict(pretrain_cfg_options(cfg, depth=18, view_size=32))
+    if 'queue_len' in cfg.model:
+        cfg.model.queue_len = 8
+    media.avi(tmp_path / 'unlabelled' / 'P01.avi', _level_frames(10))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    views = pipeline[1]['transforms']
+    ds_cfg = dict(cfg.train_dataloader.dataset, data_root=str(tmp_path), exclude=[],
+                  clip_pairs=2, pipeline=[dict(type='LoadClipPair', channels=1),
+                                          dict(type='ClipPairMultiView', transforms=views),
+                                          pipeline[-1]])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset = DATASETS.build(ds_cfg)
+        model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    model.init_weights()
+    np.random.seed(0)
+    batch = default_collate([dataset[i] for i in range(4)])
+    model.train()
+    losses = model(**model.data_preprocessor(batch, training=True), mode='loss')
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    loss.backward()
+    assert torch.isfinite(loss)
