@@ -113,6 +113,8 @@ def write_echonet_dataset(out: str, n_videos: int = 40, frames: int = 32,
         cycle = int(np.ceil(heart.period))
         ed = int(np.argmin(contraction[:cycle]))
         es = ed + int(np.argmax(contraction[ed:ed + cycle]))
+        if es == ed:  # a clip shorter than its cycle: its least and most contracted frames
+            ed, es = int(np.argmin(contraction)), int(np.argmax(contraction))
         clip = [render_frame(pseed, f, size)[0] for f in range(frames)]
         _write_avi(osp.join(out, 'Videos', name + '.avi'), clip)
         volumes = {}

@@ -153,3 +153,11 @@ def test_traced_pair_is_one_beat(tmp_path):
     for r in _rows(osp.join(out, 'FileList.csv')):
         frames = sorted({int(t['Frame']) for t in traces if t['FileName'] == r['FileName'] + '.avi'})
         assert 0 < frames[1] - frames[0] <= 24  # at most one cycle (16-24 frames) apart
+
+
+def test_a_clip_shorter_than_its_cycle_still_has_two_traced_frames(tmp_path):
+    out = str(tmp_path / 'short')
+    write_echonet_dataset(out, n_videos=8, frames=5, split=(0.5, 0.25, 0.25), seed=2, size=48)
+    traces = _rows(osp.join(out, 'VolumeTracings.csv'))
+    for r in _rows(osp.join(out, 'FileList.csv')):
+        assert len({t['Frame'] for t in traces if t['FileName'] == r['FileName'] + '.avi'}) == 2
