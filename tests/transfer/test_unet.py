@@ -158,3 +158,10 @@ def test_unet_adapter_refuses_what_does_not_fit(tmp_path, capsys):
     assert main([src, str(tmp_path / 'd.pth'), '--adapter', 'unet', '--verify']) == 0
     out = capsys.readouterr().out
     assert 'left to the fine-tuning: decoder.*' in out and 'outputs equal' in out
+
+
+def test_pretrained_init_cfg_allows_nothing_for_a_whole_backbone(tmp_path):
+    path = str(tmp_path / 'resnet.pth')
+    torch.save({'state_dict': {'conv1.weight': torch.zeros(1)},
+                'meta': {'converter': 'mmssl_us.transfer'}}, path)
+    assert pretrained_init_cfg(path) == dict(type='VerifiedPretrained', checkpoint=path)
