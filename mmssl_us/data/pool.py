@@ -23,7 +23,7 @@ patient of the labelled data; exclusion by name, md5 and content still applies.
 import os
 import os.path as osp
 import re
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 from ..fileio import link_or_copy
 from .media import IMAGE_SUFFIXES, scan_media
@@ -34,7 +34,8 @@ _SAFE = re.compile(r'[^A-Za-z0-9._-]+')
 
 
 def build_pool(data_root: str, splits: Sequence[str] = ('train',),
-               extra: Sequence[str] = (), folder: str = 'unlabelled') -> Dict[str, int]:
+               extra: Sequence[str] = (), folder: str = 'unlabelled',
+               echonet: Optional[str] = None) -> Dict[str, int]:
     """Fill ``<data_root>/<folder>`` with the images of ``splits`` and of ``extra`` folders.
 
     Args:
@@ -45,6 +46,11 @@ def build_pool(data_root: str, splits: Sequence[str] = ('train',),
             each lands in ``<folder>/extra_<its name>/`` with sub-folders flattened into the
             file name. Defaults to ().
         folder (str): Pool folder under ``data_root``. Defaults to 'unlabelled'.
+        echonet (str, optional): An EchoNet-Dynamic folder (the public release, or the
+            synthetic one): the frames between the two traced frames of each TRAIN video, as
+            clips in ``<folder>/echonet/<FileName>.avi`` (their patient is the video, as in
+            the converted frames; :func:`~mmssl_us.data.converters.echonet.write_between_frames`).
+            ``splits`` may then be empty. Defaults to None.
 
     Returns:
         dict[str, int]: Images in the pool per source (split name or extra folder).
@@ -58,6 +64,10 @@ def build_pool(data_root: str, splits: Sequence[str] = ('train',),
         raise ValueError(f'the pretraining pool never takes evaluation splits, got {bad}')
     pool = osp.join(data_root, folder)
     counts: Dict[str, int] = {}
+    if echonet is not None:
+        from .converters.echonet import write_between_frames
+        counts['echonet between-frames'] = write_between_frames(echonet,
+                                                                osp.join(pool, 'echonet'))
     sources = [(s, osp.join(data_root, 'images', s), s) for s in splits]
     sources += [(e, e, 'extra_' + _SAFE.sub('-', osp.basename(osp.normpath(e)))) for e in extra]
     for name, src_dir, sub in sources:

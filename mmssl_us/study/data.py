@@ -4,11 +4,15 @@ missing, and assemble the pretraining pool.
 ``study`` keys read here (all optional but ``data_root``)::
 
     data_root='data/hc18'
-    synthetic=dict(patients=30, ...)          # generate the synthetic knee data (idempotent)
+    synthetic=dict(patients=30, ...)          # generate the synthetic knee data (idempotent);
+                                              # with mode='echo', out=SRC: EchoNet-format clips
+                                              # in SRC, then `convert` (dataset='echonet')
     convert=dict(dataset='hc18', src='...',   # convert a public dataset into data_root once
                  seed=0, val=0.1, test=0.2)
     pool=dict(splits=['train'], extra=[...])  # <data_root>/unlabelled from the training images
-                                              # (never val/test) and extra unlabelled folders
+                                              # (never val/test) and extra unlabelled folders;
+                                              # echonet=SRC: the between-traced frames of the
+                                              # TRAIN videos of an EchoNet folder, as clips
     folder=dict(val=0.15, seed=0,             # data_root is the user's own folder of images and
                 mask_suffix='.png')           # masks: the study runs on a linked view of it in
                                               # <work_dir>/data (mmssl_us.data.layout), val
@@ -82,13 +86,17 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
         root = view
     elif study.get('synthetic') is not None:
         from ..synthetic.cli import main as generate
-        args = ['--out', root]
-        for k, v in study['synthetic'].items():  # a list is a multi-value flag (split)
+        synthetic = dict(study['synthetic'])
+        # synthetic.out: generate a source (EchoNet-format clips, mode='echo') for convert
+        args = ['--out', synthetic.pop('out', root)]
+        for k, v in synthetic.items():  # a list is a multi-value flag (split)
             args += [f'--{k}'] + ([str(x) for x in v] if isinstance(v, (list, tuple))
                                   else [str(v)])
         log('[study] data: python -m mmssl_us.synthetic.cli ' + ' '.join(args))
         if generate(args) != 0:
-            raise RuntimeError(f'generating the synthetic data in {root} failed (see above)')
+            raise RuntimeError(f'generating the synthetic data in {args[1]} failed (see above)')
+        if study.get('convert') is not None:
+            _convert(root, study['convert'], log)
     elif study.get('convert') is not None:
         _convert(root, study['convert'], log)
     elif not osp.isdir(root):
@@ -100,9 +108,11 @@ def ensure_data(study: Dict, log: Callable[[str], None] = print,
         from ..data.pool import build_pool
         pool = dict(study['pool'])
         counts = build_pool(root, splits=pool.get('splits', ('train',)),
-                            extra=pool.get('extra', ()), folder=pool.get('folder', 'unlabelled'))
+                            extra=pool.get('extra', ()), folder=pool.get('folder', 'unlabelled'),
+                            echonet=pool.get('echonet'))
         log(f'[study] pretraining pool {osp.join(root, pool.get("folder", "unlabelled"))}: '
-            + (', '.join(f'{n} images from {s}' for s, n in counts.items()) or 'nothing added'))
+            + (', '.join(f'{n} {"frames" if "echonet" in s else "images"} from {s}'
+                         for s, n in counts.items()) or 'nothing added'))
     check_data_leakage(root, study, work_dir, log)
     return out
 

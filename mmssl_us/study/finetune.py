@@ -181,6 +181,10 @@ def finetune_config(key: RunKey, spec: Dict, backbone: Optional[str], run_dir: s
         'model.backbone.init_cfg': (None if backbone is None else
                                     dict(type='VerifiedPretrained', checkpoint=backbone)),
     })
+    if backbone is not None:
+        from ..transfer.init import pretrained_init_cfg
+        # a UNet encoder file leaves the decoder to the fine-tuning (meta['allowed_missing'])
+        options['model.backbone.init_cfg'] = pretrained_init_cfg(backbone)
     cfg.merge_from_dict(options)
     # the test's per-class IoU (the "degenerate runs" gate): mmseg's IoUMetric returns means only
     cfg.test_evaluator = per_class_evaluator(cfg.test_evaluator)

@@ -78,9 +78,9 @@ def pretrain_config(name: str, spec: Dict, study: Dict, study_dir: str) -> str:
     return path
 
 
-def _convert(src: str, dst: str, log: Callable[[str], None]) -> str:
+def _convert(src: str, dst: str, log: Callable[[str], None], adapter: str = 'resnet') -> str:
     if not osp.isfile(dst) or osp.getmtime(dst) < osp.getmtime(src):
-        _, meta = convert_checkpoint(src, dst, verify=True)
+        _, meta = convert_checkpoint(src, dst, adapter, verify=True)
         log(f'[study] backbone {dst}; verified: {meta["verified"]}')
     return dst
 
@@ -92,7 +92,8 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None] =
     Args:
         name (str): The pretraining's name (its arm in the study).
         spec (dict): ``study.pretrain[name]``: ``config``, ``shrink``, ``cfg_options``,
-            ``probe``; or ``checkpoint`` (and optionally ``start_checkpoint``) of a pretraining
+            ``probe``, ``adapter`` (the transfer adapter, default 'resnet'; 'unet' for a
+            ``UNetEncoder`` pretraining); or ``checkpoint`` (and optionally ``start_checkpoint``) of a pretraining
             made elsewhere.
         study_dir (str): The study's work dir.
         log (Callable): Printer. Defaults to print.
@@ -136,12 +137,14 @@ def pretrain(name: str, spec: Dict, study_dir: str, log: Callable[[str], None] =
         if osp.isfile(osp.join(work_dir, 'probe.json')):
             with open(osp.join(work_dir, 'probe.json'), encoding='utf-8') as f:
                 probe = json.load(f)
-    record = Pretrained(name, _convert(ckpt, osp.join(out_dir, f'{name}_backbone.pth'), log),
+    adapter = spec.get('adapter') or 'resnet'
+    record = Pretrained(name, _convert(ckpt, osp.join(out_dir, f'{name}_backbone.pth'), log,
+                                       adapter),
                         probe=probe, seconds=seconds)
     if start:
         from .weights import load_backbone_state, weight_change
         record.start_backbone = _convert(
-            start, osp.join(out_dir, f'{name}{START_SUFFIX}_backbone.pth'), log)
+            start, osp.join(out_dir, f'{name}{START_SUFFIX}_backbone.pth'), log, adapter)
         record.weight_change = weight_change(load_backbone_state(record.start_backbone),
                                              load_backbone_state(record.backbone))
     atomic_write(osp.join(out_dir, f'{name}_record.json'), json.dumps(asdict(record), indent=1))

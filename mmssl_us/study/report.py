@@ -213,6 +213,10 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
     lines += _grid('mDice (%)', cell_stats(rows, 'mDice'), inits, fracs)
     for cls in sorted({k[4:] for r in rows for k in r if k.startswith('IoU.')}):
         lines += _grid(f'IoU of class {cls} (%)', cell_stats(rows, f'IoU.{cls}'), inits, fracs)
+    # the Dice of each class beside its IoU (the echo literature reports the LV's Dice)
+    for cls in sorted({k[5:] for r in rows for k in r if k.startswith('Dice.')}):
+        lines += _grid(f'Dice of class {cls} (%)', cell_stats(rows, f'Dice.{cls}'), inits,
+                       fracs)
     start_arms, changes, probes = diagnostics(pretrainings)
     pairs = paired_rows(rows, comparisons_for(inits, baseline, start_arms), fracs)
     gates = compute_gates(rows, baseline)

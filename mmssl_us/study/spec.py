@@ -48,16 +48,18 @@ STUDY_SPEC: Dict[str, Any] = dict(
     data_root=ANY,
     # the options of python -m mmssl_us.synthetic.cli that take a value
     synthetic=dict.fromkeys(('patients', 'frames', 'unlabelled', 'split', 'size', 'seed',
-                             'geometry', 'workers'), ANY),
+                             'geometry', 'workers', 'mode', 'out'), ANY),
     # dataset, src and the keyword arguments of the converters (mmssl_us.data.converters)
     convert=dict.fromkeys(('dataset', 'src', 'seed', 'val', 'test', 'split_dir', 'csv_path'),
                           ANY),
     # the keyword arguments of mmssl_us.data.layout.prepare_folder (but src, dst, log)
     folder=dict.fromkeys(('val', 'seed', 'mask_suffix', 'patient_pattern'), ANY),
     classes=ANY,
-    pool=dict(splits=ANY, extra=ANY, folder=ANY),
+    pool=dict(splits=ANY, extra=ANY, folder=ANY, echonet=ANY),
     pretrain=NAMED({'*': dict(config=ANY, shrink=PRETRAIN_SHRINK, cfg_options=ANY,
-                              checkpoint=ANY, start_checkpoint=ANY, probe=PROBE)}),
+                              checkpoint=ANY, start_checkpoint=ANY, probe=PROBE,
+                              # the transfer adapter: 'resnet' (default), 'unet'
+                              adapter=ANY)}),
     probe=PROBE,
     extra_inits=NAMED({'*': ANY}),
     finetune=dict(config=ANY, shrink=FINETUNE_SHRINK, cfg_options=ANY,

@@ -21,9 +21,12 @@ BARELY_MOVED = 0.01
 
 
 def stage_of(key: str) -> str:
-    """Stage name of a backbone key: 'stem' for the stem / first conv, else 'layerN'."""
-    head = key.split('.', 1)[0]
-    return head if head.startswith('layer') else 'stem'
+    """Stage name of a backbone key: 'stem' for the stem / first conv, else 'layerN' (a UNet
+    encoder's stage i: 'encoderI')."""
+    parts = key.split('.')
+    if parts[0] == 'encoder' and len(parts) > 1 and parts[1].isdigit():
+        return 'encoder' + parts[1]
+    return parts[0] if parts[0].startswith('layer') else 'stem'
 
 
 def load_backbone_state(path: str) -> Dict[str, torch.Tensor]:

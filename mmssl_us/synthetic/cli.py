@@ -4,7 +4,12 @@
         --unlabelled 400 --size 256 --seed 0 --workers 2
 
 Writes the layout the knee configs read; re-running with the same arguments on a complete
-folder does nothing. The study runner calls :func:`main` in-process with the flags of its
+folder does nothing. ``--mode echo`` writes apical four-chamber echocardiography clips in
+EchoNet-Dynamic's layout instead (:mod:`.echonet`: ``Videos/*.avi``, ``FileList.csv``,
+``VolumeTracings.csv``), one video per patient, ``--frames`` frames each (e.g.
+``--mode echo --out data/echonet_synthetic --patients 40 --frames 32 --size 112``), for
+``tools/dataset_converters/echonet.py``; ``--unlabelled`` and ``--geometry`` are knee options
+(echo clips are always a phased-array sector, and the pool is the train videos). The study runner calls :func:`main` in-process with the flags of its
 ``synthetic`` dict.
 """
 import argparse
@@ -21,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='Generate synthetic knee-recess ultrasound images with effusion masks.')
     parser.add_argument('--out', default='data/knee', help='output folder (default data/knee)')
+    parser.add_argument('--mode', default='knee', choices=('knee', 'echo'),
+                        help='knee recess images (default), or echo: EchoNet-Dynamic-format '
+                        'apical four-chamber clips')
     parser.add_argument('--patients', type=int, default=40, help='labelled patients')
     parser.add_argument('--frames', type=int, default=5, help='frames per patient')
     parser.add_argument('--unlabelled', type=int, default=400,
@@ -61,6 +69,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                   if name == '--patients' else f'error: {name} must be at least {low}, '
                   f'got {value}', file=sys.stderr)
             return 2
+    if args.mode == 'echo':
+        return _echo(args, size)
     try:
         manifest = write_knee_dataset(
             args.out, n_patients=args.patients, frames_per_patient=args.frames,
@@ -73,6 +83,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     counts = ', '.join(f'{k}: {v["images"]} images / {v["patients"]} patients'
                        for k, v in manifest['counts'].items())
     print(f'{args.out}: {counts}; {manifest["written"]} frames written')
+    return 0
+
+
+def _echo(args: argparse.Namespace, size) -> int:
+    from .echonet import write_echonet_dataset
+    try:
+        manifest = write_echonet_dataset(args.out, n_videos=args.patients, frames=args.frames,
+                                         split=args.split, seed=args.seed, size=size,
+                                         overwrite=args.overwrite)
+    except (ValueError, FileExistsError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    counts = ', '.join(f'{k}: {v} videos' for k, v in manifest['counts'].items())
+    print(f'{args.out}: EchoNet-Dynamic layout, {counts}; {manifest["written"]} videos written')
     return 0
 
 

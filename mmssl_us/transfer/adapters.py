@@ -65,6 +65,14 @@ class BackboneAdapter:
             ``'ResNet(deep_stem=False)'``, or None for "whatever fits") and returns meta
             entries naming the fitting backbone; raises ValueError naming the setting that
             fits instead. None accepts everything. Defaults to None.
+        allowed_missing (tuple[str]): ``fnmatch`` patterns of target keys the file leaves to
+            the fine-tuning (the UNet's ``'decoder.*'``): verification requires every other
+            key and lists these; they go into ``meta['allowed_missing']`` (comma-separated),
+            which :func:`mmssl_us.transfer.init.pretrained_init_cfg` passes on to
+            ``VerifiedPretrained``. Defaults to () (the file is the whole backbone).
+        compared (Callable, optional): target module -> the module whose outputs are compared
+            with the source's (the UNet's encoder path). None compares the target itself.
+            Defaults to None.
     """
     name: str
     rename: Callable[[StateDict], Dict[str, Any]]
@@ -77,6 +85,8 @@ class BackboneAdapter:
     input_hw: Tuple[int, int] = (64, 64)
     family: str = ''
     fit: Optional[Callable[[Mapping[str, Any], Optional[str]], Dict[str, Any]]] = None
+    allowed_missing: Tuple[str, ...] = ()
+    compared: Optional[Callable[['nn.Module'], 'nn.Module']] = None
 
     def __post_init__(self) -> None:
         if not self.family:
@@ -259,3 +269,134 @@ register_adapter(BackboneAdapter(
     name='resnet-mmpretrain', family='resnet', rename=_same_names, describe=_describe_resnet,
     build_target=_mmpretrain_resnet, build_source=_mmpretrain_resnet, title_keys=('depth', ),
     host='mmpretrain', fit=_fit_resnet('mmpretrain')))
+
+
+# ---------------------------------------------------------------------------------------------
+# mmseg's UNet: the encoder pretrained (mmssl_us.pretrain.models.UNetEncoder, the same names),
+# the decoder left to the fine-tuning.
+_UNET_KEY = re.compile(r'^encoder\.(\d+)\.(\d+)\.convs\.(\d+)\.(conv|bn)\.(.+)$')
+
+
+def _unet_encoder_keys(state_dict: StateDict) -> Dict[str, Any]:
+    """Identity renaming (the names are mmseg's already), refusing anything but the encoder."""
+    other = [k for k in state_dict if not _UNET_KEY.match(k)]
+    if other:
+        raise ValueError(f'{len(other)} backbone keys are not UNet encoder keys '
+                         f'(encoder.<stage>.<block>.convs.<conv>.conv|bn.*): {other[:6]}; '
+                         'the unet adapter takes an mmssl_us UNetEncoder pretraining')
+    return OrderedDict(state_dict)
+
+
+def _describe_unet(state_dict: StateDict) -> Dict[str, Any]:
+    """The UNet encoder's shape from its keys: stages, widths, convolutions, pooling, norm.
+
+    Strides and dilations are not in the weights: the layout is read as mmseg's default
+    (pooling stages, strides 1, dilations 1); a stage with no pooling is ``downsamples`` False.
+    """
+    convs: Dict[int, Dict[int, Any]] = {}
+    block: Dict[int, int] = {}
+    norm = False
+    for key, value in state_dict.items():
+        m = _UNET_KEY.match(key)
+        if m is None:
+            raise ValueError(f'not a UNet encoder key: {key}')
+        stage, blk, conv = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        block.setdefault(stage, blk)
+        if block[stage] != blk:
+            raise ValueError(f'UNet encoder stage {stage} has blocks {block[stage]} and {blk}')
+        norm |= m.group(4) == 'bn'
+        if m.group(4) == 'conv' and m.group(5) == 'weight':
+            convs.setdefault(stage, {})[conv] = tuple(value.shape)
+    n = len(convs)
+    if n == 0 or sorted(convs) != list(range(n)):
+        raise ValueError(f'UNet encoder stages {sorted(convs)}: expected 0..{n - 1}')
+    first = convs[0][0]
+    base, in_channels = int(first[0]), int(first[1])
+    num_convs = []
+    for i in range(n):
+        if sorted(convs[i]) != list(range(len(convs[i]))):
+            raise ValueError(f'UNet encoder stage {i}: convolutions {sorted(convs[i])}')
+        if int(convs[i][0][0]) != base * 2**i:
+            raise ValueError(f'UNet encoder stage {i} has {convs[i][0][0]} channels, not '
+                             f'base_channels * 2**{i} = {base * 2**i}')
+        num_convs.append(len(convs[i]))
+    downsamples = [block[i] == 1 for i in range(1, n)]
+    return dict(target='UNet', in_channels=in_channels, base_channels=base, num_stages=n,
+                enc_num_convs=','.join(map(str, num_convs)),
+                downsamples=','.join(str(int(d)) for d in downsamples), norm=bool(norm))
+
+
+def _unet_kwargs(meta: Mapping[str, Any]) -> Dict[str, Any]:
+    n = int(meta['num_stages'])
+    return dict(in_channels=int(meta['in_channels']), base_channels=int(meta['base_channels']),
+                num_stages=n, strides=(1, ) * n,
+                enc_num_convs=tuple(int(c) for c in str(meta['enc_num_convs']).split(',')),
+                downsamples=tuple(d == '1' for d in str(meta['downsamples']).split(',') if d),
+                enc_dilations=(1, ) * n,
+                norm_cfg=dict(type='BN') if meta.get('norm', True) else None)
+
+
+def _fit_unet(facts: Mapping[str, Any], request: Optional[str]) -> Dict[str, Any]:
+    kw = _unet_kwargs(facts)
+    fits = OrderedDict(type='UNet', in_channels=kw['in_channels'],
+                       base_channels=kw['base_channels'], num_stages=kw['num_stages'],
+                       enc_num_convs=kw['enc_num_convs'], downsamples=kw['downsamples'])
+    out = dict(backbone=_cfg_text(fits), target_type='UNet')
+    if request is None:
+        return out
+    name, kwargs = parse_backbone_request(request)
+    if name != 'UNet':
+        raise ValueError(f'backbone {request!r}: the checkpoint is a UNet encoder; the weights '
+                         f'fit mmseg {_cfg_text(fits)}')
+    for key, value in kwargs.items():
+        if key not in ('in_channels', 'base_channels', 'num_stages'):
+            raise ValueError(f'backbone {request!r}: the converter checks in_channels, '
+                             f'base_channels and num_stages only, not {key}')
+        if value != fits[key]:
+            raise ValueError(f'backbone {request!r}: {key}={value}, but the checkpoint has '
+                             f'{key}={fits[key]}; the weights fit mmseg {_cfg_text(fits)}')
+    return out
+
+
+def _mmseg_unet(meta: Mapping[str, Any]) -> 'nn.Module':
+    """mmseg's whole UNet like the checkpoint's encoder (decoder: mmseg's defaults)."""
+    from mmengine.registry import DefaultScope
+    from mmseg.models.backbones import UNet
+    kw = _unet_kwargs(meta)
+    n = kw['num_stages']
+    with DefaultScope.overwrite_default_scope('mmseg'):  # its InterpConv is in mmseg's MODELS
+        return UNet(**kw, dec_num_convs=(2, ) * (n - 1), dec_dilations=(1, ) * (n - 1))
+
+
+def _pretrain_unet_encoder(meta: Mapping[str, Any]) -> 'nn.Module':
+    """The pretraining side's UNetEncoder like the checkpoint, every stage out."""
+    from ..pretrain.models.unet_encoder import UNetEncoder
+    kw = _unet_kwargs(meta)
+    return UNetEncoder(**kw, out_indices=tuple(range(kw['num_stages'])))
+
+
+def _unet_encoder_path(unet: 'nn.Module') -> 'nn.Module':
+    """The contracting path of an mmseg UNet as a module returning every stage's output."""
+    from torch import nn
+
+    class EncoderPath(nn.Module):
+
+        def __init__(self, encoder: nn.ModuleList) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, x):
+            outs = []
+            for stage in self.encoder:
+                x = stage(x)
+                outs.append(x)
+            return tuple(outs)
+
+    return EncoderPath(unet.encoder)
+
+
+register_adapter(BackboneAdapter(
+    name='unet', rename=_unet_encoder_keys, describe=_describe_unet, build_target=_mmseg_unet,
+    build_source=_pretrain_unet_encoder, title_keys=('base_channels', 'num_stages'),
+    host='mmseg', fit=_fit_unet, allowed_missing=('decoder.*', ),
+    compared=_unet_encoder_path))

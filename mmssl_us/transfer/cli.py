@@ -10,7 +10,11 @@ e.g. ``work_dirs/r50_knee/backbone.pth``. The keys and meta fit the ``--target``
 * mmseg (default): ``ResNetV1c`` for a deep stem, ``ResNet`` for a 7x7 stem (keys renamed);
 * mmdet: ``ResNet(deep_stem=True)`` for a deep stem (mmdet has no ResNetV1c, and ResNetV1d's
   ``avg_down`` does not fit), ``ResNet`` for a 7x7 stem (keys renamed as for mmseg);
-* mmpretrain: ``ResNetV1c`` / ``ResNet``, keys as the pretraining named them.
+* mmpretrain: ``ResNetV1c`` / ``ResNet``, keys as the pretraining named them;
+* ``--adapter unet``: the encoder of mmseg's ``UNet`` (pretrained as ``UNetEncoder``); the
+  file holds every ``encoder.*`` key and the decoder (``decoder.*``) is left to the
+  fine-tuning, listed in ``meta['allowed_missing']``; ``--verify`` loads it into mmseg's UNet
+  (every encoder key, no other key missing) and compares the encoder path's outputs.
 
 ``--backbone`` names the host backbone of one's config; a backbone the weights cannot fit
 exactly (a deep-stem checkpoint for a 7x7-stem ``ResNet``) is refused, nothing is written, and
@@ -70,7 +74,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     what = meta.get('backbone') or (f'depth {meta["depth"]}' if 'depth' in meta else '')
     print(f'{src} -> {dst}: {meta["num_keys"]} backbone keys for {meta["target"]} {what}; '
-          f'dropped: {meta["dropped"] or "nothing"}')
+          f'dropped: {meta["dropped"] or "nothing"}' +
+          (f'; left to the fine-tuning: {meta["allowed_missing"]}'
+           if meta.get('allowed_missing') else ''))
     if args.verify:
         print('verified: ' + meta['verified'])
     return 0

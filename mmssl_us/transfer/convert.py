@@ -141,6 +141,8 @@ def convert_checkpoint(src: str, dst: str, adapter: Union[str, BackboneAdapter] 
     meta = dict(source=osp.abspath(src), converter='mmssl_us.transfer', adapter=adapter.name,
                 target=adapter.host)
     meta.update(facts)
+    if adapter.allowed_missing:  # the keys the file leaves to the fine-tuning (UNet decoder)
+        meta['allowed_missing'] = ','.join(adapter.allowed_missing)
     meta.update(num_keys=len(renamed), dropped=', '.join(dropped),
                 epoch=int(src_meta.get('epoch', -1)), iter=int(src_meta.get('iter', -1)))
     method = _source_method(src)

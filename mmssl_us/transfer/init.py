@@ -39,7 +39,8 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from .keys import compare_keys, resnet_key_hint, unwrap_state_dict
 
 __all__ = ['VerifiedPretrainedInit', 'CheckpointKeyError', 'extract_state_dict',
-           'load_checkpoint_file', 'strict_pretrained_inits', 'CLASSIFIER_KEYS']
+           'load_checkpoint_file', 'strict_pretrained_inits', 'CLASSIFIER_KEYS',
+           'pretrained_init_cfg']
 
 
 class CheckpointKeyError(RuntimeError):
@@ -257,3 +258,17 @@ def strict_pretrained_inits(model_cfg) -> List[str]:
 
     visit(model_cfg, 'model')
     return changed
+
+
+def pretrained_init_cfg(checkpoint: str) -> dict:
+    """The ``init_cfg`` that loads a backbone file of ``mmssl_us.transfer``: ``VerifiedPretrained``
+    with the gaps the converter recorded (``meta['allowed_missing']``: the UNet's
+    ``decoder.*``), none for a whole backbone. The decoder then keeps the initialisation its
+    modules got when they were built (mmcv ``ConvModule``: Kaiming)."""
+    raw = load_checkpoint_file(checkpoint)
+    meta = raw.get('meta') if isinstance(raw, Mapping) else None
+    gaps = str(meta.get('allowed_missing') or '') if isinstance(meta, Mapping) else ''
+    cfg = dict(type='VerifiedPretrained', checkpoint=checkpoint)
+    if gaps:
+        cfg['allowed_missing'] = [p for p in gaps.split(',') if p]
+    return cfg

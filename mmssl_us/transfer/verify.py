@@ -7,7 +7,7 @@ the pretraining library's backbone, both networks run in eval mode on one fixed 
 outputs must be equal: a renaming that swaps two same-shaped layers passes every key check but
 not this one.
 """
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Sequence
 
 import torch
 
@@ -17,12 +17,18 @@ from .keys import compare_keys
 __all__ = ['load_and_verify', 'compare_outputs', 'verify_backbone']
 
 
-def load_and_verify(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
+def load_and_verify(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor],
+                    allowed_missing: Sequence[str] = ()) -> List[str]:
     """Load ``state_dict`` into ``module`` and check that it fits exactly.
 
     Args:
         module (nn.Module): The target backbone (e.g. mmseg's ResNetV1c).
         state_dict (Mapping[str, Tensor]): The converted weights.
+        allowed_missing (Sequence[str]): ``fnmatch`` patterns of module keys that may be
+            missing (the UNet's decoder). Defaults to ().
+
+    Returns:
+        list[str]: The module keys left missing, as allowed.
 
     Raises:
         ValueError: a key of the module is missing from ``state_dict``, a key of
@@ -30,15 +36,19 @@ def load_and_verify(module: torch.nn.Module, state_dict: Mapping[str, torch.Tens
             from its source; the message lists the offending keys.
     """
     name = type(module).__name__
-    report = compare_keys(module.state_dict(), state_dict)
+    report = compare_keys(module.state_dict(), state_dict, allowed_missing)
     if not report.ok:
         raise ValueError(f'backbone weights do not fit {name}: {report.counts()}')
-    module.load_state_dict(state_dict, strict=True)
+    if allowed_missing and not report.matched:
+        raise ValueError(f'backbone weights do not fit {name}: no key matched, only '
+                         f'{len(report.allowed_missing)} allowed-missing keys')
+    module.load_state_dict(state_dict, strict=not report.allowed_missing)
     own = module.state_dict()
     differ = [k for k, v in state_dict.items() if not torch.equal(own[k].cpu(), v.cpu())]
     if differ:
         raise ValueError(f'backbone weights do not fit {name}: {len(differ)} loaded but '
                          f'different {differ[:8]}')
+    return report.allowed_missing
 
 
 def _tensors(output: Any) -> List[torch.Tensor]:
@@ -101,13 +111,16 @@ def verify_backbone(state_dict: Mapping[str, torch.Tensor], meta: Mapping[str, A
     """
     adapter = adapter or get_adapter(meta.get('adapter', 'resnet'))
     target = adapter.build_target(meta)
-    load_and_verify(target, state_dict)
-    text = (f'loads into {adapter.title(target, meta)}, {len(state_dict)} keys with 0 missing, '
-            '0 unexpected, all tensors equal')
+    left = load_and_verify(target, state_dict, adapter.allowed_missing)
+    gaps = (f' ({len(left)} left to the fine-tuning: {", ".join(adapter.allowed_missing)})'
+            if left else '')
+    text = (f'loads into {adapter.title(target, meta)}, {len(state_dict)} keys with 0 missing'
+            f'{gaps}, 0 unexpected, all tensors equal')
     if adapter.build_source is None or source_state is None:
         return text + '; outputs not compared (no source network)'
     source = adapter.build_source(meta)
     load_and_verify(source, source_state)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(1, int(meta['in_channels']), *adapter.input_hw, generator=gen)
-    return text + '; ' + compare_outputs(source, target, x)
+    compared = adapter.compared(target) if adapter.compared is not None else target
+    return text + '; ' + compare_outputs(source, compared, x)

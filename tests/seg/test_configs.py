@@ -19,7 +19,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', d, '*.py'))
                  for d in ('fcn', 'unet', 'deeplabv3'))
 CONFIGS = [p for group in CONFIGS for p in group]
-NAME = re.compile(r'^(?P<model>[\w.-]+?)-(?P<init>densecl|random|imagenet)_1xb16-40k_'
+NAME = re.compile(r'^(?P<model>[\w.-]+?)-(?P<init>densecl|simclr|byol|random|imagenet)_1xb16-40k_'
                   r'(?P<data>knee|echonet|camus|hc18|folder)-(?P<h>\d+)x(?P<w>\d+)\.py$')
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 
@@ -82,7 +82,9 @@ def test_config(path):
     assert tuple(cfg.model.data_preprocessor.size) == crop
     assert [tuple(t.crop_size) for t in train.pipeline if t.type == 'RandomCrop'] == [crop]
     init, backbone = m.group('init'), cfg.model.backbone
-    if init == 'densecl':
+    if backbone.type == 'UNet' and init != 'random':
+        _check_pretrained_unet(cfg, init)
+    elif init == 'densecl':
         assert backbone.init_cfg == dict(type='VerifiedPretrained',
                                          checkpoint='work_dirs/r50_knee/backbone.pth')
         # fine-tuning must normalise as the pretraining did (parsed without importing mmpretrain)
@@ -109,6 +111,30 @@ def test_config(path):
     with torch.no_grad():
         logits = model(torch.rand(1, 3, 64, 64) * 255, mode='tensor')
     assert logits.shape[:2] == (1, len(classes))
+
+
+#: the UNet-encoder pretraining each pretrained UNet config loads
+UNET_PRETRAINING = dict(densecl=('configs/densecl/unet-s5_echonet.py', 'UltrasoundDenseCL'),
+                        simclr=('configs/simclr/simclr_unet-s5_echonet.py', 'SimCLR'),
+                        byol=('configs/byol/byol_unet-s5_echonet.py', 'BYOL'))
+
+
+def _check_pretrained_unet(cfg, init):
+    """A pretrained UNet loads its pretraining's converted encoder (the decoder the only part
+    allowed missing), has the encoder that pretraining built, and normalises as it did."""
+    path, method = UNET_PRETRAINING[init]
+    name = osp.splitext(osp.basename(path))[0]
+    assert cfg.model.backbone.init_cfg == dict(
+        type='VerifiedPretrained', checkpoint=f'work_dirs/{name}/backbone.pth', method=method,
+        allowed_missing=['decoder.*'])
+    pre = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
+    enc = pre.model.backbone
+    assert enc.type == 'UNetEncoder'
+    for key in ('in_channels', 'base_channels', 'num_stages'):
+        assert enc[key] == cfg.model.backbone[key], key
+    pre_norm = pre.model.get('data_preprocessor') or pre.data_preprocessor
+    assert (pre_norm.mean, pre_norm.std) == \
+        (cfg.model.data_preprocessor.mean, cfg.model.data_preprocessor.std)
 
 
 def test_cfg_options_roundtrip_through_dictaction():

@@ -138,3 +138,34 @@ def test_each_converter_name_is_a_converter_function():
         func = getattr(converters, function)
         assert callable(func) and function in converters.__all__, dataset
         assert list(inspect.signature(func).parameters)[:2] == ['src', 'out'], function
+
+
+def test_synthetic_echonet_converted_and_pooled_between_frames(tmp_path):
+    """mode='echo' writes an EchoNet-format source, `convert` reads it, the pool takes the
+    between-traced frames of the TRAIN videos only; the leakage check finds nothing."""
+    from mmssl_us.data.converters.echonet import read_file_list, read_tracings
+    from mmssl_us.data.media import count_video_frames
+    src, root = str(tmp_path / 'echonet_src'), str(tmp_path / 'data')
+    study = dict(data_root=root,
+                 synthetic=dict(mode='echo', out=src, patients=5, frames=12, size=48,
+                                split=[0.6, 0.2, 0.2]),
+                 convert=dict(dataset='echonet', src=src),
+                 pool=dict(splits=[], echonet=src))
+    lines = []
+    ensure_data(study, lines.append)
+    splits = read_file_list(osp.join(src, 'FileList.csv'))
+    tracings = read_tracings(osp.join(src, 'VolumeTracings.csv'))
+    train = sorted(v for v, s in splits.items() if s == 'train')
+    pool = osp.join(root, 'unlabelled', 'echonet')
+    assert sorted(os.listdir(pool)) == [v + '.avi' for v in train]
+    total = 0
+    for v in train:
+        n = max(tracings[v]) - min(tracings[v]) + 1
+        assert count_video_frames(osp.join(pool, v + '.avi')) == n
+        total += n
+    assert any(f'{total} frames from echonet between-frames' in ln for ln in lines), lines
+    assert len(os.listdir(osp.join(root, 'images', 'train'))) == 2 * len(train)
+    assert not any('WARNING' in ln for ln in lines)
+    lines.clear()
+    ensure_data(study, lines.append)  # again: nothing written
+    assert any('reused' in ln for ln in lines)

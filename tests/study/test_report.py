@@ -22,7 +22,8 @@ def _write_table(path):
                 [[100, m * 0.5], [200, m * 0.8], [300, m]]
             append_row(str(path), {'init': init, 'fraction': frac, 'seed': seed, 'mIoU': m,
                                       'mDice': m + 10.0, 'IoU.background': 90.0 + seed,
-                                      'IoU.recess': m - 20.0 - seed, 'curve': curve,
+                                      'IoU.recess': m - 20.0 - seed,
+                                      'Dice.recess': m - 3.0 - seed, 'curve': curve,
                                       'work_dir': f'work/{init}_{frac}_{seed}'})
 
 
@@ -106,6 +107,9 @@ def test_report_numbers_as_computed(tmp_path):
     # 90% of the final: densecl reaches 0.95 * final at 200, random only at 300
     assert '| 0.05 | 300 ± 0 (3) | 200 ± 0 (3) |' in md
     assert '## IoU of class recess (%)' in md
+    assert '## Dice of class recess (%)' in md  # beside the IoU: the echo papers' metric
+    v = np.asarray(MIOU[('densecl', 0.05)]) - 3.0 - np.arange(3)
+    assert f'{v.mean():.2f} ± {v.std(ddof=1):.2f} (3)' in md.split('## Dice of class recess')[1]
     assert 'Runs per cell: 2 to 3' in md
     assert f'mean ± {sps.t.ppf(0.975, 1) / math.sqrt(2):.2f} sd' in md  # n = 2 -> 8.98
     assert 'smallest gap seen: 100 iterations' in md

@@ -45,3 +45,8 @@ def test_not_two_states_of_one_network():
     b['stem.0.weight'] = torch.zeros(2, 3, 3, 3)
     with pytest.raises(ValueError, match='shape'):
         weight_change(a, b)
+
+
+def test_unet_encoder_stages():
+    assert stage_of('encoder.3.1.convs.0.conv.weight') == 'encoder3'
+    assert stage_of('encoder.0.0.convs.1.bn.weight') == 'encoder0'

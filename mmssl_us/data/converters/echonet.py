@@ -14,6 +14,7 @@ resolution. Every video has two traced frames; the one with the larger ventricle
 end-diastole (``_ED``), the other as end-systole (``_ES``), whatever their order in the file.
 """
 import csv
+import os
 import os.path as osp
 from collections import OrderedDict, defaultdict
 from typing import Dict, List, Tuple
@@ -24,7 +25,7 @@ import numpy as np
 from .common import claim_output, record_output, write_pair
 
 __all__ = ['read_file_list', 'read_tracings', 'trace_to_mask', 'read_frames',
-           'convert_echonet']
+           'convert_echonet', 'write_between_frames']
 
 _SPLIT = {'TRAIN': 'train', 'VAL': 'val', 'TEST': 'test'}
 
@@ -171,3 +172,45 @@ def convert_echonet(src: str, out: str) -> Dict[str, object]:
             written[split] += 1
     record_output(out, settings)
     return dict(written=written, skipped=dict(skipped))
+
+
+def write_between_frames(src: str, out_dir: str, splits: Tuple[str, ...] = ('train', )) -> int:
+    """The unlabelled pretraining clips of EchoNet-Dynamic: for each video of ``splits``
+    (never val or test), the frames from its first to its last traced frame (end-diastole to
+    end-systole, or the reverse), as the contrastive-echo work pretrained on, written to
+    ``<out_dir>/<FileName>.avi`` (MJPG, grey as BGR). An existing clip of the right length is
+    kept, so a second call writes nothing.
+
+    Returns:
+        int: Frames in the written and kept clips.
+    """
+    bad = [s for s in splits if s not in ('train', )]
+    if bad:
+        raise ValueError(f'the pretraining pool never takes evaluation splits, got {bad}')
+    from ..media import count_video_frames
+    video_splits = read_file_list(osp.join(src, 'FileList.csv'))
+    tracings = read_tracings(osp.join(src, 'VolumeTracings.csv'))
+    total = 0
+    os.makedirs(out_dir, exist_ok=True)
+    for video, split in sorted(video_splits.items()):
+        frames = tracings.get(video)
+        if split not in splits or not frames:
+            continue
+        first, last = min(frames), max(frames)
+        dst = osp.join(out_dir, video + '.avi')
+        n = last - first + 1
+        if osp.isfile(dst) and count_video_frames(dst) == n:
+            total += n
+            continue
+        images = read_frames(osp.join(src, 'Videos', video + '.avi'), list(range(first, last + 1)))
+        h, w = images[first].shape
+        tmp = dst + '.tmp.avi'
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'MJPG'), 50, (w, h))
+        if not writer.isOpened():
+            raise RuntimeError(f'OpenCV cannot write an MJPG AVI to {tmp}')
+        for i in range(first, last + 1):
+            writer.write(cv2.cvtColor(images[i], cv2.COLOR_GRAY2BGR))
+        writer.release()
+        os.replace(tmp, dst)
+        total += n
+    return total

@@ -10,7 +10,8 @@ from ...data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
 from ...data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_video_decodes,
                                  count_video_frames,
                                  norm_suffixes, sample_frame_indices, scan_media)
-from ...data.splits import check_patient_rule
+from ...data.splits import check_patient_rule, patient_id
+from ...validate import check_int
 
 
 def _check_decodes(path: str) -> None:
@@ -68,6 +69,13 @@ class UltrasoundUnlabelledDataset(BaseDataset):
         check_decode (bool): Decode every pool image once when the dataset is built, so that
             a corrupt file stops the run now, named, not in the middle of an epoch (about 5 ms
             an image). Defaults to True.
+        clip_pairs (int, optional): Positive pairs from two frames of one clip (USCL, MICCAI
+            2021; :mod:`.clip_pair`): each video sample records its clip's frame count and
+            this largest distance (in frames) between the two frames of a pair, and each image
+            sample the other pool images of its patient (by ``patient_rule``; none for
+            'none'), for ``LoadClipPair`` and ``ClipPairMultiView`` in the pipeline. A
+            distance below 1, or above the frame count of the longest clip in the pool, is
+            refused. Defaults to None (no pairs: the stock two views of one frame).
         **kwargs: Passed to mmpretrain's ``BaseDataset`` (``indices``, ``serialize_data``, ...).
     """
 
@@ -83,7 +91,11 @@ class UltrasoundUnlabelledDataset(BaseDataset):
                  video_suffixes: Sequence[str] = VIDEO_SUFFIXES,
                  pipeline: Sequence = (),
                  check_decode: bool = True,
+                 clip_pairs: Optional[int] = None,
                  **kwargs) -> None:
+        if clip_pairs is not None:
+            check_int('clip_pairs (the largest frame distance of a pair)', clip_pairs, low=1)
+        self.clip_pairs = clip_pairs
         if frame_step is None and frames_per_video is None:
             frame_step = 1
         sample_frame_indices(1, frame_step, frames_per_video)  # validates both arguments
@@ -150,7 +162,11 @@ class UltrasoundUnlabelledDataset(BaseDataset):
             frames = sample_frame_indices(count, self.frame_step,
                                           self.frames_per_video)
             stats['video_frames'] += len(frames)
-            data_list.extend(dict(img_path=path, frame_index=i) for i in frames)
+            pair = {} if self.clip_pairs is None else dict(clip_frames=count,
+                                                           pair_distance=self.clip_pairs)
+            data_list.extend(dict(img_path=path, frame_index=i, **pair) for i in frames)
+        if self.clip_pairs is not None:
+            self._add_pairs(data_list, folder)
         stats['samples'] = len(data_list)
         self.stats = stats
         MMLogger.get_current_instance().info(
@@ -172,8 +188,30 @@ class UltrasoundUnlabelledDataset(BaseDataset):
             raise ValueError(f'no pretraining samples in {folder}: {what}')
         return data_list
 
+    def _add_pairs(self, data_list: List[dict], folder: str) -> None:
+        """Clip-pair information (see ``clip_pairs``); refuse a distance longer than any clip."""
+        clips = {d['img_path']: d['clip_frames'] for d in data_list if 'clip_frames' in d}
+        if clips:
+            longest = max(clips, key=clips.get)
+            if self.clip_pairs > clips[longest]:
+                raise ValueError(
+                    f'clip_pairs={self.clip_pairs}: the largest frame distance of a pair is '
+                    f'more than the longest clip in {folder} ({longest}: {clips[longest]} '
+                    f'frames); use at most {clips[longest]}')
+        by_patient: dict = {}
+        images = [d for d in data_list if d['frame_index'] is None]
+        for d in images:
+            pid = patient_id(d['img_path'], self.patient_rule)
+            if pid is not None:
+                by_patient.setdefault(pid, []).append(d['img_path'])
+        for d in images:
+            pid = patient_id(d['img_path'], self.patient_rule)
+            d.update(pair_distance=self.clip_pairs, clip_frames=1,
+                     pair_paths=[p for p in by_patient.get(pid, []) if p != d['img_path']])
+
     def extra_repr(self) -> List[str]:
         return [f'Folder: \t{self.img_prefix}', f'Excluded: \t{self.exclude}',
                 f'Patient rule: \t{self.patient_rule}',
                 f'Frame sampling: \tframe_step={self.frame_step}, '
-                f'frames_per_video={self.frames_per_video}']
+                f'frames_per_video={self.frames_per_video}',
+                f'Clip pairs: \t{self.clip_pairs}']

@@ -169,7 +169,10 @@ class DenseProbeHook(Hook):
         outs: Dict[str, torch.Tensor] = {}
         handles = []
         for name in self.stages:
-            module = getattr(backbone, name, None)
+            try:  # a dotted name reaches a nested stage (a UNet encoder's 'encoder.3')
+                module = backbone.get_submodule(name)
+            except AttributeError:
+                module = None
             if module is None:
                 raise ValueError(f'DenseProbeHook: the backbone has no module {name!r}')
             handles.append(module.register_forward_hook(
