@@ -1,7 +1,8 @@
 """Finding, hashing and reading ultrasound images and video frames (numpy / OpenCV only).
 
 Used by the pretraining pool (``mmssl_us.pretrain.datasets``) and the leakage guard
-(:mod:`mmssl_us.data.exclusion`); no host library is needed.
+(:mod:`mmssl_us.data.exclusion`); no host library is needed. :func:`to_grey_uint8` is the one
+rule for reading pixels to 8-bit grey (bit depth from the file, :func:`bits_of`).
 """
 import hashlib
 import os
