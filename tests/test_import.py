@@ -68,6 +68,7 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.transfer.init', HOSTS | {'mmdet'}),  # VerifiedPretrained, for every host
     ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
+    ('mmssl_us.engine', HOSTS),  # PlainCheckpointHook, in mmengine's root registry
 ])
 @pytest.mark.slow
 def test_host_free_module_imports_no_host(module, banned):
@@ -125,3 +126,19 @@ def test_custom_imports_register_from_any_folder(tmp_path, imports, scope, names
     assert ROOT_TRANSFORMS <= set(found['root_transforms'])
     assert found['hosts'] == [scope]  # the other host never came along
     assert found['safe_loading']  # mmssl_us.checkpoint.install() ran
+
+
+@pytest.mark.parametrize('imports, scope', [('mmssl_us.pretrain', 'mmpretrain'),
+                                            ('mmssl_us.seg', 'mmseg')])
+def test_plain_checkpoint_hook_is_found_by_both_hosts(imports, scope):
+    """PlainCheckpointHook sits in mmengine's root HOOKS: each host's registry (a child of the
+    root) finds it by name, so pretraining and fine-tuning configs both build it."""
+    code = (f'import {imports}; import {scope}.registry as r; '
+            'from mmengine.registry import HOOKS; '
+            'cls = r.HOOKS.get("PlainCheckpointHook"); '
+            'print(cls.__module__, "PlainCheckpointHook" in HOOKS.module_dict, '
+            '"PlainCheckpointHook" in r.HOOKS.module_dict)')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-3:] == ['mmssl_us.engine.plain_checkpoint', 'True', 'False']

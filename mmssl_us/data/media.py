@@ -1,7 +1,8 @@
 """Finding, hashing and reading ultrasound images and video frames (numpy / OpenCV only).
 
 Used by the pretraining pool (``mmssl_us.pretrain.datasets``) and the leakage guard
-(:mod:`mmssl_us.data.exclusion`); no host library is needed.
+(:mod:`mmssl_us.data.exclusion`); no host library is needed. :func:`to_grey_uint8` is the one
+rule for reading pixels to 8-bit grey (bit depth from the file, :func:`bits_of`).
 """
 import hashlib
 import os
@@ -226,6 +227,73 @@ def read_image(path: str) -> np.ndarray:
     if img is None:
         raise ValueError(f'cannot decode image {path} (corrupt or unsupported format)')
     return img
+
+
+def bits_of(img: np.ndarray, source: str, bit_depth: Optional[int] = None) -> int:
+    """The bit depth ``img``'s values are read at: the file's, never the image's maximum.
+
+    Without ``bit_depth`` it is the container's, the decoded dtype: 8 for uint8, 16 for uint16.
+    A PNG's (and a TIFF's) bit depth is exactly that dtype, so a 16-bit PNG that holds 12-bit
+    scanner data (0-4095) is read as 16-bit, and comes out dim (0-16), unless the user declares
+    the depth (``bit_depth=12``). The PNG ``sBIT`` chunk is not read. A dim frame therefore stays
+    dim: deriving the depth from each image's maximum, as mmssl_us did before, stretched a dim
+    12-bit frame (maximum below 1024) as if it were 10-bit, so frames of one scanner came out at
+    different gains.
+
+    Args:
+        img (np.ndarray): The decoded image, uint8 or uint16.
+        source (str): The file (and frame) it came from, for error messages.
+        bit_depth (int, optional): The declared depth, 1 to the container's bits.
+
+    Raises:
+        ValueError: an unsupported dtype, a declared depth outside 1..container bits, or a value
+            above ``2 ** bit_depth - 1`` (the declaration is wrong for this file).
+    """
+    containers = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}
+    container = containers.get(img.dtype)
+    if container is None:
+        raise ValueError(f'{source}: unsupported pixel type {img.dtype} (8- or 16-bit integer '
+                         'images only)')
+    if bit_depth is None:
+        return container
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) or \
+            not 1 <= bit_depth <= container:
+        raise ValueError(f'{source}: bit_depth must be an integer from 1 to {container} for a '
+                         f'{img.dtype} image, got {bit_depth!r}')
+    peak = int(img.max()) if img.size else 0
+    if peak > 2 ** int(bit_depth) - 1:
+        raise ValueError(f'{source}: a value {peak} exceeds the declared bit_depth={bit_depth} '
+                         f'(at most {2 ** int(bit_depth) - 1}); declare the depth the file holds')
+    return int(bit_depth)
+
+
+def to_grey_uint8(img: np.ndarray, source: str, bit_depth: Optional[int] = None) -> np.ndarray:
+    """HxW uint8 grey image from a decoded grey / grey+alpha / BGR / BGRA, 8- or 16-bit image.
+
+    The one image-reading rule of pretraining and fine-tuning (``LoadUltrasoundFrame``, the
+    dense probe, the fine-tuning check's advice). Values are mapped to 8 bits by
+    ``round(v * 255 / (2**bits - 1))`` with ``bits`` from :func:`bits_of`: the container's
+    depth (the file's dtype) unless ``bit_depth`` declares another, e.g. ``bit_depth=12`` for a
+    12-bit export in a 16-bit PNG, which then spans 0-255. Colour is converted with OpenCV's
+    ITU-R BT.601 luma weights; alpha is ignored.
+
+    Args:
+        img (np.ndarray): The decoded image.
+        source (str): The file (and frame) it came from, for error messages.
+        bit_depth (int, optional): The declared bit depth (see :func:`bits_of`).
+    """
+    bits = bits_of(img, source, bit_depth)
+    if img.dtype != np.uint8 or bits != 8:
+        img = np.round(img.astype(np.float32) * (255.0 / (2 ** bits - 1))).astype(np.uint8)
+    if img.ndim == 2:
+        return img
+    if img.ndim != 3 or img.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f'{source}: unsupported image shape {img.shape}')
+    channels = img.shape[2]
+    if channels in (1, 2):  # grey, grey + alpha
+        return np.ascontiguousarray(img[:, :, 0])
+    code = cv2.COLOR_BGR2GRAY if channels == 3 else cv2.COLOR_BGRA2GRAY
+    return cv2.cvtColor(img, code)
 
 
 def read_video_frame(path: str, index: int) -> np.ndarray:

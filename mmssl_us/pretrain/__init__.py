@@ -11,10 +11,12 @@ Importing this package (configs do it with ``custom_imports``) registers:
   that load with ``weights_only=True``);
 
 and it imports :mod:`mmssl_us.transforms` (the ultrasound augmentations, in mmengine's root
-``TRANSFORMS`` registry) and installs safe checkpoint loading (:mod:`mmssl_us.checkpoint`).
+``TRANSFORMS`` registry) and :mod:`mmssl_us.engine` (``PlainCheckpointHook``, in mmengine's root
+``HOOKS`` registry) and installs safe checkpoint loading (:mod:`mmssl_us.checkpoint`).
 It never imports mmsegmentation. The pretraining -> segmentation weight conversion lives in
 :mod:`mmssl_us.transfer` (host-free, not imported here).
 """
+from .. import engine  # noqa: F401  (registers PlainCheckpointHook in mmengine's root)
 from .. import transforms  # noqa: F401  (registers the ultrasound transforms)
 from ..checkpoint import install as _install_safe_checkpoints
 

@@ -3,8 +3,10 @@
 Importing this package (``custom_imports=dict(imports=['mmssl_us.seg'])`` in a config)
 registers the ultrasound datasets, the label-fraction hook, the head-circumference metric and
 the ``VerifiedPretrained`` weight initializer, registers the ultrasound transforms (through
-``mmssl_us.transforms``) and installs safe checkpoint loading (``mmssl_us.checkpoint``).
+``mmssl_us.transforms``) and ``PlainCheckpointHook`` (through ``mmssl_us.engine``, mmengine's
+root registry) and installs safe checkpoint loading (``mmssl_us.checkpoint``).
 """
+from .. import engine  # noqa: F401  (registers PlainCheckpointHook in mmengine's root)
 from .. import transforms  # noqa: F401  (registers the ultrasound transforms)
 from ..checkpoint import install
 

@@ -116,10 +116,13 @@ class PhaseTimer(Hook):
 
 def selection_options(metric: str = 'mIoU') -> Dict:
     """Checkpoint options of every study run: mmengine's ``CheckpointHook`` keeps the best
-    validation checkpoint (``save_best``), and only one periodic checkpoint."""
+    validation checkpoint (``save_best``), and only one periodic checkpoint;
+    ``PlainCheckpointHook`` (:mod:`mmssl_us.engine`) writes each of them as plain data, so the
+    best checkpoint loads with ``torch.load(weights_only=True)`` without the allow-list."""
     return {'default_hooks.checkpoint.save_best': metric,
             'default_hooks.checkpoint.rule': 'greater',
-            'default_hooks.checkpoint.max_keep_ckpts': 1}
+            'default_hooks.checkpoint.max_keep_ckpts': 1,
+            'default_hooks.plain_checkpoint.type': 'PlainCheckpointHook'}
 
 
 def best_checkpoint(runner, curve: List[List[float]]) -> Tuple[str, int, float]:

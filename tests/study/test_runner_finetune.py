@@ -3,6 +3,8 @@ import glob
 import json
 import math
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -102,8 +104,27 @@ def test_the_test_split_is_read_on_the_best_val_checkpoint(knee, tmp_path, monke
     # evaluated on the best checkpoint: the test (= val images) mIoU is the best val point's
     assert row['mIoU'] == pytest.approx(best[1], abs=0.01)
     assert glob.glob(str(tmp_path / 'r' / f'best_mIoU_iter_{best[0]}.pth'))
+    _loads_without_the_allow_list(str(tmp_path / 'r' / f'best_mIoU_iter_{best[0]}.pth'))
     assert row['max_iters'] == 4 and row['train_images'] > 0
     assert row['seconds_train'] > 0 and row['seconds_val'] > 0 and row['seconds_test'] > 0
+
+
+def _loads_without_the_allow_list(ckpt):
+    """The best checkpoint is plain data (PlainCheckpointHook): strict torch.load with
+    weights_only=True in a fresh interpreter, mmssl_us and mmengine never imported (so no
+    allow-list is installed), reads it whole."""
+    code = ('import sys, torch\n'
+            f'print(torch.serialization.get_unsafe_globals_in_checkpoint({ckpt!r}))\n'
+            f'ck = torch.load({ckpt!r}, weights_only=True)\n'
+            'assert not [m for m in sys.modules if m.startswith(("mmssl_us", "mmengine"))]\n'
+            'print(sorted(ck), len(ck["state_dict"]), ck["meta"]["iter"])\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    unsafe, keys = out.stdout.splitlines()[:2]
+    assert unsafe == '[]'
+    # CheckpointHook's best checkpoint holds no optimizer / scheduler state
+    assert keys.startswith("['message_hub', 'meta', 'state_dict']"), keys
 
 
 @pytest.mark.slow

@@ -15,5 +15,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000),
+    # every checkpoint CheckpointHook writes (periodic, last, best) as plain data, so that
+    # torch.load(path, weights_only=True) reads it without mmssl_us's allow-list
+    plain_checkpoint=dict(type='PlainCheckpointHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))

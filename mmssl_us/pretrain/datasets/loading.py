@@ -1,43 +1,14 @@
 """Load an ultrasound image file or one video frame as a grey image with the channels asked."""
 from typing import Optional
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
 from ...validate import check_choice, check_int
-from ...data.media import read_image, read_video_frame
+from ...data.media import read_image, read_video_frame, to_grey_uint8
 
-
-def to_grey_uint8(img: np.ndarray, source: str) -> np.ndarray:
-    """HxW uint8 grey image from a decoded grey / grey+alpha / BGR / BGRA, 8- or 16-bit image.
-
-    Colour is converted with OpenCV's ITU-R BT.601 luma weights. A 16-bit container is read at
-    the bit depth its values actually use (10, 12, 14 or 16 bits: the smallest that holds the
-    image's maximum), mapped to 8 bits by ``round(v * 255 / (2**bits - 1))``: a 12-bit scanner
-    export (0-4095) spans 0-255 instead of the near-black 0-16 that ``v / 257`` would give.
-
-    Args:
-        img (np.ndarray): The decoded image.
-        source (str): The file (and frame) it came from, for error messages.
-    """
-    if img.dtype == np.uint16:
-        peak = int(img.max()) if img.size else 0
-        bits = next(b for b in (10, 12, 14, 16) if peak < 2 ** b)
-        img = np.round(img.astype(np.float32) * (255.0 / (2 ** bits - 1))).astype(np.uint8)
-    elif img.dtype != np.uint8:
-        raise ValueError(f'{source}: unsupported pixel type {img.dtype} (8- or 16-bit '
-                         'integer images only)')
-    if img.ndim == 2:
-        return img
-    if img.ndim != 3 or img.shape[2] not in (1, 2, 3, 4):
-        raise ValueError(f'{source}: unsupported image shape {img.shape}')
-    channels = img.shape[2]
-    if channels in (1, 2):  # grey, grey + alpha
-        return np.ascontiguousarray(img[:, :, 0])
-    code = cv2.COLOR_BGR2GRAY if channels == 3 else cv2.COLOR_BGRA2GRAY
-    return cv2.cvtColor(img, code)
+__all__ = ['LoadUltrasoundFrame', 'RepeatGreyChannels', 'to_grey_uint8']
 
 
 @TRANSFORMS.register_module()
@@ -61,12 +32,21 @@ class LoadUltrasoundFrame(BaseTransform):
     - img_shape
     - ori_shape
 
+    Bit depth: values are scaled from the file's depth (its dtype: 8 or 16 bits), never from
+    the image's maximum; a 16-bit PNG holding 12-bit data needs ``bit_depth=12`` to span 0-255
+    (:func:`mmssl_us.data.media.to_grey_uint8`).
+
     Args:
         channels (int): 1 or 3. Defaults to 3.
+        bit_depth (int, optional): The depth the files' values use, declared by the user
+            (e.g. 12 for 12-bit data in 16-bit PNGs). Defaults to None: the file's dtype.
     """
 
-    def __init__(self, channels: int = 3) -> None:
+    def __init__(self, channels: int = 3, bit_depth: Optional[int] = None) -> None:
         self.channels = check_choice('channels', channels, (1, 3))
+        if bit_depth is not None:
+            check_int('bit_depth', bit_depth, low=1, high=16)
+        self.bit_depth = bit_depth
 
     def transform(self, results: dict) -> dict:
         path = results['img_path']
@@ -75,7 +55,7 @@ class LoadUltrasoundFrame(BaseTransform):
             raw, source = read_image(path), path
         else:
             raw, source = read_video_frame(path, int(index)), f'{path} (frame {index})'
-        grey = to_grey_uint8(raw, source)
+        grey = to_grey_uint8(raw, source, self.bit_depth)
         if self.channels == 3:
             grey = np.repeat(grey[:, :, None], 3, axis=2)
         results['img'] = grey
@@ -84,7 +64,8 @@ class LoadUltrasoundFrame(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(channels={self.channels})'
+        depth = '' if self.bit_depth is None else f', bit_depth={self.bit_depth}'
+        return f'{self.__class__.__name__}(channels={self.channels}{depth})'
 
 
 @TRANSFORMS.register_module()

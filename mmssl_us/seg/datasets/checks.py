@@ -100,9 +100,13 @@ def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
     if mode.startswith(('I;16', 'I', 'F')):
         # mmseg's LoadImageFromFile would read it as 8-bit by dropping the low byte: a 12-bit
         # export (0-4095) would train as a near-black frame (0-15)
+        # the advice follows the one reading rule (mmssl_us.data.media.to_grey_uint8): scale
+        # from the file's bit depth, never from each image's maximum
         raise ValueError(f'image {path} has {mode} pixels (more than 8 bits): the fine-tuning '
                          'pipeline reads 8-bit images; convert it to 8 bits at its full range '
-                         '(e.g. v * 255 / max)')
+                         'from its bit depth, v * 255 / (2**bits - 1) with bits = 16 (or the '
+                         'depth its data really has, e.g. 12), as pretraining reads it '
+                         '(mmssl_us.data.media.to_grey_uint8), not from each image\'s maximum')
     return height, width
 
 

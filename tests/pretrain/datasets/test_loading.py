@@ -39,13 +39,53 @@ def test_sixteen_bit_is_scaled_to_eight(tmp_path):
     np.testing.assert_array_equal(_load(tmp_path / 'w.png', 1)['img'], [[0, 100, 255, 0]])
 
 
+def _load_at(path, bit_depth):
+    return LoadUltrasoundFrame(1, bit_depth=bit_depth)(dict(img_path=str(path)))
+
+
 def test_twelve_bit_in_sixteen_is_read_at_full_range(tmp_path):
-    """Issue 10: 12-bit frames were divided by 256 into near-black 8-bit frames."""
+    """Issue 10: 12-bit frames were divided by 256 into near-black 8-bit frames. Issue 19: a
+    16-bit PNG's depth is its container's; the user declares 12 bits to get the full range."""
     img = np.array([[0, 4095, 2048, 1000]], np.uint16)  # a 12-bit export
     cv2.imwrite(str(tmp_path / 'w12.png'), img)
-    np.testing.assert_array_equal(_load(tmp_path / 'w12.png', 1)['img'],
+    np.testing.assert_array_equal(_load_at(tmp_path / 'w12.png', 12)['img'],
                                   np.round(img * (255 / 4095)).astype(np.uint8))
-    assert _load(tmp_path / 'w12.png', 1)['img'].max() == 255
+    assert _load_at(tmp_path / 'w12.png', 12)['img'].max() == 255
+    assert repr(LoadUltrasoundFrame(1, bit_depth=12)) == \
+        'LoadUltrasoundFrame(channels=1, bit_depth=12)'
+
+
+def test_a_dim_sixteen_bit_image_is_not_stretched(tmp_path):
+    """Issue 19: the depth was guessed from each image's maximum, so a dim frame (max 1000 of a
+    16-bit container) was stretched to 0-255 as if it were 10-bit. It stays dim now."""
+    img = np.array([[0, 1000, 500, 257]], np.uint16)
+    cv2.imwrite(str(tmp_path / 'dim.png'), img)
+    np.testing.assert_array_equal(_load(tmp_path / 'dim.png', 1)['img'], [[0, 4, 2, 1]])
+    # a dim 12-bit frame, declared 12-bit, is scaled from 4095 too, not from its own maximum
+    dim12 = np.array([[0, 1000, 800]], np.uint16)
+    cv2.imwrite(str(tmp_path / 'dim12.png'), dim12)
+    np.testing.assert_array_equal(_load_at(tmp_path / 'dim12.png', 12)['img'],
+                                  [[0, 62, 50]])  # round(v * 255 / 4095), not 255 at 1000
+
+
+def test_a_declared_bit_depth_the_file_exceeds_is_refused(tmp_path):
+    cv2.imwrite(str(tmp_path / 'w.png'), np.array([[0, 5000]], np.uint16))
+    with pytest.raises(ValueError, match=r'w\.png: a value 5000 exceeds the declared '
+                                         r'bit_depth=12'):
+        _load_at(tmp_path / 'w.png', 12)
+    cv2.imwrite(str(tmp_path / 'e.png'), np.zeros((2, 2), np.uint8))
+    with pytest.raises(ValueError, match=r'e\.png: bit_depth must be .* 1 to 8 .* got 12'):
+        _load_at(tmp_path / 'e.png', 12)
+    with pytest.raises(ValueError, match='bit_depth'):
+        LoadUltrasoundFrame(1, bit_depth=17)
+
+
+def test_pretraining_and_the_probe_read_by_one_rule():
+    """One function: the pretraining loader and the dense probe both use media's rule."""
+    from mmssl_us.data import media
+    from mmssl_us.pretrain.datasets import loading
+    from mmssl_us.pretrain.hooks import dense_probe
+    assert loading.to_grey_uint8 is media.to_grey_uint8 is dense_probe.to_grey_uint8
 
 
 def test_float_tiff_is_refused_naming_the_file(tmp_path):
