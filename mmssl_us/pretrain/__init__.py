@@ -3,9 +3,11 @@
 Importing this package (configs do it with ``custom_imports``) registers:
 
 * datasets: ``UltrasoundUnlabelledDataset`` and the ``LoadUltrasoundFrame`` and
-  ``RepeatGreyChannels`` transforms;
+  ``RepeatGreyChannels`` transforms, and for frames of one clip as positive pairs
+  ``LoadClipPair`` and ``ClipPairMultiView``;
 * models: ``UltrasoundDenseCL``, ``UltrasoundMoCo``, ``ModelsGenesis`` with its
-  ``GenesisDecoder``, and the ``SplitBatchNorm2d`` norm layer;
+  ``GenesisDecoder``, ``UNetEncoder`` (mmseg UNet's encoder, under its parameter names) and
+  the ``SplitBatchNorm2d`` norm layer;
 * hooks: ``NegativeQueueHook``, ``SaveStartWeightsHook`` (the same-start control's weights),
   ``DenseProbeHook`` (the online segmentation probe) and ``PlainCheckpointHook`` (checkpoints
   that load with ``weights_only=True``);
@@ -20,15 +22,17 @@ from .. import engine  # noqa: F401  (registers PlainCheckpointHook in mmengine'
 from .. import transforms  # noqa: F401  (registers the ultrasound transforms)
 from ..checkpoint import install as _install_safe_checkpoints
 
-from .datasets import LoadUltrasoundFrame, RepeatGreyChannels, UltrasoundUnlabelledDataset
+from .datasets import (ClipPairMultiView, LoadClipPair, LoadUltrasoundFrame, RepeatGreyChannels,
+                       UltrasoundUnlabelledDataset)
 from .hooks import DenseProbeHook, NegativeQueueHook, PlainCheckpointHook, SaveStartWeightsHook
 from .models import (GenesisDecoder, ModelsGenesis, SplitBatchNorm2d, UltrasoundDenseCL,
-                     UltrasoundMoCo)
+                     UltrasoundMoCo, UNetEncoder)
 
 _install_safe_checkpoints()
 
 __all__ = [
-    'LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset',
+    'LoadUltrasoundFrame', 'RepeatGreyChannels', 'UltrasoundUnlabelledDataset', 'LoadClipPair',
+    'ClipPairMultiView', 'UNetEncoder',
     'NegativeQueueHook', 'SaveStartWeightsHook', 'DenseProbeHook', 'PlainCheckpointHook',
     'SplitBatchNorm2d', 'UltrasoundDenseCL', 'UltrasoundMoCo', 'ModelsGenesis', 'GenesisDecoder'
 ]

@@ -58,4 +58,5 @@ def test_the_unet_study_builds_its_configs(monkeypatch, tmp_path):
     ft.merge_from_dict(finetune_options(ft, study['finetune'], study['data_root']))
     assert ft.model.backbone.base_channels == 16
     assert (ft.model.decode_head.in_channels, ft.model.auxiliary_head.in_channels) == (16, 32)
-    assert ft.train_cfg.max_iters == 300
+    # the CPU protocol's length (configs/_base_/study/finetune_cpu.py)
+    assert ft.train_cfg.max_iters == study['finetune']['shrink']['max_iters'] == 600
