@@ -7,6 +7,7 @@ depends on where the repository's tools/ folder is.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import os.path as osp
 import subprocess
@@ -79,6 +80,16 @@ def register_cpu_ddp() -> None:
             super().__init__(module=revert_sync_batchnorm(module), **kwargs)
 
 
+def _destroy_process_group() -> None:
+    """Tear the gloo group down while the interpreter is still whole. Left to interpreter
+    finalisation, gloo's worker threads can outlive it and the process dies with SIGABRT
+    ("terminate called without an active exception") after a run that succeeded: seen once in
+    CI on tests/tools/test_dist_train.py, and described in pytorch/pytorch PR 179291."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def prepare_cpu_distributed(cfg) -> None:
     """Let torchrun jobs run on machines without a GPU (CI boxes, laptops).
 
@@ -100,6 +111,7 @@ def prepare_cpu_distributed(cfg) -> None:
         return
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+        atexit.register(_destroy_process_group)
     register_cpu_ddp()
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     if wrapper.get('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
