@@ -3,9 +3,9 @@ trains there, and the refusals that keep one model's checkpoints from another's 
 
 ``tools/train.py`` writes ``<work_dir>/run.json`` (:func:`claim_work_dir`): the config, the
 model's type and a digest of the model settings. A training whose model differs from the one
-whose checkpoints a work dir holds is refused, naming both configs (``configs/densecl/r50_knee.py``
-and ``configs/genesis/r50_knee.py`` would otherwise overwrite each other's ``epoch_1.pth``,
-``start_weights.pth`` and saved config). ``tools/test.py`` never writes into a training run's
+whose checkpoints a work dir holds is refused, naming both configs (two configs pinned to one
+work dir would otherwise overwrite each other's ``epoch_1.pth``, ``start_weights.pth`` and
+saved config). ``tools/test.py`` never writes into a training run's
 folder (:func:`check_not_a_run`). Standard library (mmengine lazily, to read an older run's
 saved config).
 """
@@ -26,7 +26,8 @@ RUN_RECORD = 'run.json'
 
 def default_work_dir(config: str, kind: Optional[str] = None) -> str:
     """``work_dirs/[<kind>/]<config's folder>/<config's stem>``: two configs of the same file
-    name in different folders (``densecl/r50_knee.py``, ``genesis/r50_knee.py``) get their own.
+    name in different folders (``densecl/r50_knee.py`` and a ``genesis/r50_knee.py``) get their
+    own.
 
     Args:
         config (str): The config file.

@@ -16,14 +16,15 @@ from mmssl_us.workdir import (RUN_RECORD, check_not_a_run, claim_work_dir, defau
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DENSECL = osp.join(ROOT, 'configs', 'densecl', 'r50_knee.py')
-GENESIS = osp.join(ROOT, 'configs', 'genesis', 'r50_knee.py')
-PLAIN = osp.join(ROOT, 'configs', 'densecl', 'r50-plain_knee.py')
+GENESIS = osp.join(ROOT, 'configs', 'genesis', 'genesis_resnet50_1xb32-coslr-200e_knee.py')
+PLAIN = osp.join(ROOT, 'configs', 'densecl', 'densecl_resnet50-plain_1xb32-coslr-200e_knee.py')
 
 
 def test_densecl_and_genesis_default_to_different_work_dirs():
     dirs = {c: launch.build_train_cfg([c]).work_dir for c in (DENSECL, GENESIS, PLAIN)}
     assert len(set(map(osp.normpath, dirs.values()))) == 3, dirs
-    assert osp.normpath(dirs[GENESIS]) == osp.join('work_dirs', 'genesis', 'r50_knee')
+    assert osp.normpath(dirs[GENESIS]) == osp.join('work_dirs', 'genesis',
+                                                   'genesis_resnet50_1xb32-coslr-200e_knee')
     # the segmentation configs load DenseCL's backbone from its work dir
     assert osp.normpath(dirs[DENSECL]) == osp.join('work_dirs', 'r50_knee')
     assert default_work_dir('a/b/c.py', 'test') == osp.join('work_dirs', 'test', 'b', 'c')

@@ -4,8 +4,8 @@
 # 3.3.0 (tools/setup.sh installs it). Self-contained on purpose: no `_base_ = 'mmdet::...'`
 # (docs/ENVIRONMENT.md, trap 4).
 #
-#   python tools/train.py configs/densecl/r50-plain_knee.py               # 7x7-stem ResNet-50
-#   python tools/model_converters/pretrain2seg.py work_dirs/r50-plain_knee --target mmdet --verify
+#   python tools/train.py configs/densecl/densecl_resnet50-plain_1xb32-coslr-200e_knee.py  # 7x7 stem
+#   python tools/model_converters/pretrain2seg.py work_dirs/densecl/densecl_resnet50-plain_1xb32-coslr-200e_knee --target mmdet --verify
 #   python tools/train.py configs/faster_rcnn/faster-rcnn_r50-densecl_fpn_1x_ultrasound-coco.py
 #
 # For your own data change: data_root, the ann_file / data_prefix of each loader, `classes`
@@ -17,7 +17,8 @@
 default_scope = 'mmdet'
 custom_imports = dict(imports=['mmssl_us.transfer.init'], allow_failed_imports=False)
 
-backbone_checkpoint = 'work_dirs/r50-plain_knee/backbone_mmdet.pth'
+backbone_checkpoint = ('work_dirs/densecl/densecl_resnet50-plain_1xb32-coslr-200e_knee/'
+                       'backbone_mmdet.pth')
 data_root = 'data/detection/'
 classes = ('lesion', )
 img_scale = (512, 512)

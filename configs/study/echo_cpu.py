@@ -40,9 +40,9 @@ study = dict(
     convert=dict(dataset='echonet', src=echonet_src),
     pool=dict(splits=[], echonet=echonet_src),
     pretrain=dict(
-        simclr=dict(config='configs/simclr/simclr_r50_knee.py', shrink=resnet_shrink,
+        simclr=dict(config='configs/simclr/simclr_resnet50_1xb32-coslr-200e_knee.py', shrink=resnet_shrink,
                     cfg_options=pretrain_log),
-        byol=dict(config='configs/byol/byol_r50_knee.py', shrink=resnet_shrink,
+        byol=dict(config='configs/byol/byol_resnet50_1xb32-coslr-200e_knee.py', shrink=resnet_shrink,
                   cfg_options=pretrain_log),
         densecl=dict(config='configs/densecl/r50_knee.py',
                      shrink=dict(resnet_shrink, warmup_iters=20),

@@ -18,13 +18,13 @@ unet_width = {'model.backbone.base_channels': base_channels,
 study = dict(
     pretrain=dict(
         _delete_=True,
-        simclr=dict(config='configs/simclr/simclr_unet-s5_echonet.py', adapter='unet',
+        simclr=dict(config='configs/simclr/simclr_unet-s5_1xb32-coslr-200e_echonet.py', adapter='unet',
                     shrink=unet_pretrain, cfg_options=unet_width),
-        simclr_clip=dict(config='configs/simclr/simclr_unet-s5-clip_echonet.py', adapter='unet',
+        simclr_clip=dict(config='configs/simclr/simclr_unet-s5-clip_1xb32-coslr-200e_echonet.py', adapter='unet',
                          shrink=unet_pretrain, cfg_options=unet_width),
-        byol=dict(config='configs/byol/byol_unet-s5_echonet.py', adapter='unet',
+        byol=dict(config='configs/byol/byol_unet-s5_1xb32-coslr-200e_echonet.py', adapter='unet',
                   shrink=unet_pretrain, cfg_options=unet_width),
-        densecl=dict(config='configs/densecl/unet-s5_echonet.py', adapter='unet',
+        densecl=dict(config='configs/densecl/densecl_unet-s5_1xb32-coslr-200e_echonet.py', adapter='unet',
                      shrink=dict(unet_pretrain, warmup_iters=20),
                      cfg_options=dict(unet_width, **{'optim_wrapper.optimizer.lr': 0.05}))),
     finetune=dict(

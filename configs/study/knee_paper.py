@@ -6,7 +6,7 @@
 # It reads data/knee in the layout of docs/CONTRACTS.md (the study's knee data is private: put
 # yours there, or add `synthetic=dict(...)` below to generate the synthetic stand-in).
 # Other pretrainings as further initialisations: add e.g.
-#   simclr=dict(config='configs/simclr/simclr_r50_knee.py') to `pretrain` and 'simclr' to `inits`
+#   simclr=dict(config='configs/simclr/simclr_resnet50_1xb32-coslr-200e_knee.py') to `pretrain` and 'simclr' to `inits`
 # (or give an already converted backbone with extra_inits=dict(simclr='path/backbone.pth')).
 # A smaller study: give a pretraining spec `shrink=dict(depth=18, view_size=96, max_epochs=20)`
 # (mmssl_us.pretrain.config_utils.pretrain_cfg_options) and the fine-tuning spec

@@ -216,7 +216,8 @@ def _fit_resnet(host: str) -> Callable[[Mapping[str, Any], Optional[str]], Dict[
             raise ValueError(
                 f'backbone {request!r} has {wanted} but the checkpoint {stem}: no renaming makes '
                 f'them fit exactly. Set {setting}, i.e. use {fits_text}' +
-                ('; or pretrain a 7x7-stem ResNet with configs/densecl/r50-plain_knee.py'
+                ('; or pretrain a 7x7-stem ResNet with '
+                 'configs/densecl/densecl_resnet50-plain_1xb32-coslr-200e_knee.py'
                  if deep else ''))
         return out
 

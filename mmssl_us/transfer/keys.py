@@ -201,7 +201,7 @@ def resnet_key_hint(expected: Sequence[str], found: Sequence[str]) -> str:
         return ('the checkpoint has a deep stem (three 3x3 convolutions, stem.*) and the model a '
                 '7x7 one (conv1): use a deep-stem backbone, mmdet ResNet(deep_stem=True) or '
                 'mmseg / mmpretrain ResNetV1c, or pretrain a 7x7-stem ResNet '
-                '(configs/densecl/r50-plain_knee.py)')
+                '(configs/densecl/densecl_resnet50-plain_1xb32-coslr-200e_knee.py)')
     if seven_ckpt and deep_model:
         return ('the checkpoint has a 7x7 stem (conv1) and the model a deep stem (stem.*): use '
                 'ResNet with deep_stem=False (the default of mmdet, mmseg and mmpretrain ResNet)')

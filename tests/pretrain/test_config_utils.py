@@ -10,8 +10,10 @@ from mmengine.config import Config
 from mmssl_us.pretrain.config_utils import pretrain_cfg_options, pretrain_options
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = dict(densecl='configs/densecl/r50_knee.py', mocov2='configs/mocov2/mocov2_r50_knee.py',
-               simclr='configs/simclr/simclr_r50_knee.py', byol='configs/byol/byol_r50_knee.py')
+CONFIGS = dict(densecl='configs/densecl/r50_knee.py',
+               mocov2='configs/mocov2/mocov2_resnet50_1xb32-coslr-200e_knee.py',
+               simclr='configs/simclr/simclr_resnet50_1xb32-coslr-200e_knee.py',
+               byol='configs/byol/byol_resnet50_1xb32-coslr-200e_knee.py')
 CROPS = ('SectorRandomResizedCrop', 'RandomResizedCrop')
 
 

@@ -1,5 +1,6 @@
-"""configs/genesis/r50_knee.py: what it shares with DenseCL, what it takes from the paper, that
-pretrain_cfg_options shrinks it, and a 2-iteration run whose encoder converts to mmseg."""
+"""configs/genesis/genesis_resnet50_1xb32-coslr-200e_knee.py: what it shares with DenseCL, what
+it takes from the paper, that pretrain_cfg_options shrinks it, and a 2-iteration run whose
+encoder converts to mmseg."""
 import os.path as osp
 
 import pytest
@@ -11,7 +12,7 @@ from mmengine.registry import DefaultScope
 from mmssl_us.pretrain.config_utils import pretrain_cfg_options
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'genesis', 'r50_knee.py')
+CONFIG = osp.join(ROOT, 'configs', 'genesis', 'genesis_resnet50_1xb32-coslr-200e_knee.py')
 DENSECL = osp.join(ROOT, 'configs', 'densecl', 'r50_knee.py')
 
 

@@ -10,10 +10,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = {'simclr': 'configs/simclr/simclr_unet-s5_echonet.py',
-           'simclr-clip': 'configs/simclr/simclr_unet-s5-clip_echonet.py',
-           'byol': 'configs/byol/byol_unet-s5_echonet.py',
-           'densecl': 'configs/densecl/unet-s5_echonet.py'}
+CONFIGS = {'simclr': 'configs/simclr/simclr_unet-s5_1xb32-coslr-200e_echonet.py',
+           'simclr-clip': 'configs/simclr/simclr_unet-s5-clip_1xb32-coslr-200e_echonet.py',
+           'byol': 'configs/byol/byol_unet-s5_1xb32-coslr-200e_echonet.py',
+           'densecl': 'configs/densecl/densecl_unet-s5_1xb32-coslr-200e_echonet.py'}
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))

@@ -14,6 +14,7 @@ from mmseg.registry import DATASETS, MODELS
 
 import mmssl_us.seg  # noqa: F401
 from mmssl_us.seg.config_utils import format_cfg_options, seg_cfg_options
+from mmssl_us.workdir import default_work_dir
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', d, '*.py'))
@@ -114,20 +115,23 @@ def test_config(path):
 
 
 #: the UNet-encoder pretraining each pretrained UNet config loads
-UNET_PRETRAINING = dict(densecl=('configs/densecl/unet-s5_echonet.py', 'UltrasoundDenseCL'),
-                        simclr=('configs/simclr/simclr_unet-s5_echonet.py', 'SimCLR'),
-                        byol=('configs/byol/byol_unet-s5_echonet.py', 'BYOL'))
+UNET_PRETRAINING = dict(
+    densecl=('configs/densecl/densecl_unet-s5_1xb32-coslr-200e_echonet.py', 'UltrasoundDenseCL'),
+    simclr=('configs/simclr/simclr_unet-s5_1xb32-coslr-200e_echonet.py', 'SimCLR'),
+    byol=('configs/byol/byol_unet-s5_1xb32-coslr-200e_echonet.py', 'BYOL'))
 
 
 def _check_pretrained_unet(cfg, init):
     """A pretrained UNet loads its pretraining's converted encoder (the decoder the only part
     allowed missing), has the encoder that pretraining built, and normalises as it did."""
     path, method = UNET_PRETRAINING[init]
-    name = osp.splitext(osp.basename(path))[0]
-    assert cfg.model.backbone.init_cfg == dict(
-        type='VerifiedPretrained', checkpoint=f'work_dirs/{name}/backbone.pth', method=method,
-        allowed_missing=['decoder.*'])
     pre = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
+    # the work dir tools/train.py gives that pretraining (it was work_dirs/<name> here, where no
+    # run writes: tests/test_config_names.py)
+    work = pre.get('work_dir') or default_work_dir(path)
+    assert cfg.model.backbone.init_cfg == dict(
+        type='VerifiedPretrained', checkpoint=f'{work}/backbone.pth', method=method,
+        allowed_missing=['decoder.*'])
     enc = pre.model.backbone
     assert enc.type == 'UNetEncoder'
     for key in ('in_channels', 'base_channels', 'num_stages'):

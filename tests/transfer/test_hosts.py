@@ -123,7 +123,8 @@ def test_mmpretrain_init_steps_would_overwrite_without_the_guard(pretrained, tmp
 
 @pytest.mark.parametrize('host, request_, message', [
     ('mmdet', 'ResNet', r'has a 7x7 stem but the checkpoint a deep stem .* Set deep_stem=True, '
-     r"i\.e\. use mmdet dict\(type='ResNet', depth=18, deep_stem=True\).*r50-plain_knee"),
+     r"i\.e\. use mmdet dict\(type='ResNet', depth=18, deep_stem=True\)"
+     r".*densecl_resnet50-plain_1xb32-coslr-200e_knee"),
     ('mmdet', 'ResNet(deep_stem=False)', r'Set deep_stem=True'),
     ('mmdet', 'ResNetV1c', r"mmdet has no ResNetV1c: .* fit mmdet dict\(type='ResNet', "
      r'depth=18, deep_stem=True\)'),

@@ -117,8 +117,10 @@ def test_without_clip_pairs_the_loader_says_what_to_set(pool):
         ClipPairMultiView(transforms=[[]], num_views=3)
 
 
-@pytest.mark.parametrize('config', ['simclr/simclr_r50_knee.py', 'byol/byol_r50_knee.py',
-                                    'mocov2/mocov2_r50_knee.py', 'densecl/r50_knee.py'])
+@pytest.mark.parametrize('config', ['simclr/simclr_resnet50_1xb32-coslr-200e_knee.py',
+                                    'byol/byol_resnet50_1xb32-coslr-200e_knee.py',
+                                    'mocov2/mocov2_resnet50_1xb32-coslr-200e_knee.py',
+                                    'densecl/r50_knee.py'])
 def test_every_two_view_method_takes_clip_pairs(config, tmp_path, media):
     """The four methods' own configs, their pipeline switched to the clip-pair loader and
     views (as configs/_base_/pretrain/echonet_unlabelled.py does), take a loss step."""

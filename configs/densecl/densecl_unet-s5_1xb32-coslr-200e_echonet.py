@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/pretrain/sgd_coslr_200e.py',
     '../_base_/pretrain/default_runtime.py',
 ]
-work_dir = 'work_dirs/unet-s5_echonet'
+work_dir = 'work_dirs/densecl/densecl_unet-s5_1xb32-coslr-200e_echonet'
 base_channels = 64
 model = dict(
     type='UltrasoundDenseCL',

@@ -1,7 +1,7 @@
 # SimCLR (Chen et al., ICML 2020) of the encoder of mmseg's UNet-S5 (UNetEncoder: the same
 # parameter names, mmseg not imported) on unlabelled echocardiography, with mmpretrain's SimCLR
-# recipe (LARS, 10 warm-up epochs, cosine, temperature 0.1) as in simclr_r50_knee.py. Convert with
-#   python tools/model_converters/pretrain2seg.py work_dirs/simclr_unet-s5_echonet --adapter unet
+# recipe (LARS, 10 warm-up epochs, cosine, temperature 0.1) as in simclr_resnet50_1xb32-coslr-200e_knee.py. Convert with
+#   python tools/model_converters/pretrain2seg.py work_dirs/simclr/simclr_unet-s5_1xb32-coslr-200e_echonet --adapter unet
 # (every encoder key; the decoder is left to the fine-tuning) for configs/unet/*-simclr_*.py.
 _base_ = [
     '../_base_/pretrain/echonet_unlabelled.py',

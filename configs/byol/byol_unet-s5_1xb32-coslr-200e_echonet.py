@@ -1,6 +1,6 @@
 # BYOL (Grill et al., NeurIPS 2020) of the encoder of mmseg's UNet-S5 (UNetEncoder) on
 # unlabelled echocardiography, the encoder the contrastive-echo work pretrained for its UNet,
-# with mmpretrain's BYOL recipe as in byol_r50_knee.py. Convert with --adapter unet.
+# with mmpretrain's BYOL recipe as in byol_resnet50_1xb32-coslr-200e_knee.py. Convert with --adapter unet.
 _base_ = [
     '../_base_/pretrain/echonet_unlabelled.py',
     '../_base_/pretrain/lars_coslr_200e.py',

@@ -1,7 +1,7 @@
 # Models Genesis (Zhou et al., MICCAI 2019; Medical Image Analysis 67, 2021) ResNet-50
 # restorative pretraining on unlabelled knee ultrasound.
-#   python tools/train.py configs/genesis/r50_knee.py
-#   python tools/model_converters/pretrain2seg.py work_dirs/genesis/r50_knee --verify
+#   python tools/train.py configs/genesis/genesis_resnet50_1xb32-coslr-200e_knee.py
+#   python tools/model_converters/pretrain2seg.py work_dirs/genesis/genesis_resnet50_1xb32-coslr-200e_knee --verify
 #     (the default work dir is per config folder: it never meets DenseCL's work_dirs/r50_knee)
 #     -> the encoder (backbone.*) as an mmseg ResNetV1c, exactly as for DenseCL
 # What follows the paper / the authors' reference code (github.com/MrGiovanni/ModelsGenesis):
