@@ -7,10 +7,15 @@
 # ../shared/data/nhbs_hip_spj (Apache-2.0). Val and test subjects never enter the pool.
 # Arms: DenseCL, its same-start control densecl_start (the pretraining's own untrained weights,
 # added by the runner) and mmseg's random init; 5 seeds at 5% and 20% of the train subjects.
-# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (600 iterations of
-# warm-up + poly decay at lr 0.02, validation every 50 iterations, the best-val checkpoint
-# tested), the same for every arm; evaluation one image per pass (two HC18 images are not
-# 800x540, so a split's images do not share one size after the resize).
+# Fine-tuning: the CPU protocol of configs/_base_/study/finetune_cpu.py (warm-up + poly decay at
+# lr 0.02, validation every 50 iterations, the best-val checkpoint tested) run for 1500
+# iterations instead of 600, the same for every arm; evaluation one image per pass (two HC18
+# images are not 800x540, so a split's images do not share one size after the resize).
+# 1500, chosen on HC18's val split for the random arm (seed 0;
+# configs/study/tune/hc18_random_1500.py): under 600 this study failed its converged gate (the
+# random arm's best val mIoU still rose by up to 6.59 over the last quarter). Over 1500, at 20%
+# its best val reached 90.31 by iteration 950 and 90.33 after; at 5% 76.00 by 950 and 77.47 at
+# 1350 (a rise of 1.47 over the last quarter: at 5%, 8 images, it is still creeping up).
 # Tuned on the validation split (test read once per run, never used to choose): the pretraining
 # lr (0.05 over 0.2, issue 9); the fine-tuning protocol's lr on the quickstart's val split.
 # Not tuned, set beforehand: the 100 epochs, 96 px views, batch 32 and the data sizes.
@@ -18,6 +23,7 @@
 _base_ = ['../_base_/study/finetune_cpu.py']
 data_root = 'data/hc18'
 pretrain_epochs = 100
+finetune_iters = 1500
 
 study = dict(
     data_root=data_root,
@@ -40,7 +46,8 @@ study = dict(
     probe=dict(fraction=0.1, interval=10, size=128),
     finetune=dict(
         config='configs/fcn/fcn_r50-d8-random_1xb16-40k_hc18-256x256.py',
-        shrink=dict(eval_batch_size=1)),
+        shrink=dict(max_iters=finetune_iters, eval_batch_size=1),
+        cfg_options={'default_hooks.checkpoint.interval': finetune_iters}),
     inits=['densecl', 'random'],
     fractions=[0.05, 0.2],
     seeds=[0, 1, 2, 3, 4],

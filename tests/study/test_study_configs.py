@@ -68,3 +68,15 @@ def test_each_tuning_study_differs_from_its_reference_in_one_setting():
     # the protocol every shipped study uses is the longer schedule
     base = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'study', 'finetune_cpu.py'))
     assert base.study['finetune']['shrink']['max_iters'] == 600
+
+
+def test_hc18_study_fine_tunes_as_its_tuning_run_did():
+    """HC18's 1500 iterations were chosen on its val split by tune/hc18_random_1500.py: the
+    study's fine-tuning must be exactly what that run measured, data and split included."""
+    tune = _tune('hc18_random_1500.py')
+    study = Config.fromfile(osp.join(ROOT, 'configs', 'study', 'hc18_cpu.py')).study.to_dict()
+    assert study['finetune'] == tune['finetune']
+    assert study['finetune']['shrink']['max_iters'] == 1500
+    for key in ('data_root', 'convert', 'fractions', 'baseline'):
+        assert study[key] == tune[key], key
+    assert tune['inits'] == ['random'] and tune['seeds'] == [0]
