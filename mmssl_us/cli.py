@@ -91,8 +91,18 @@ def run_main(main: Callable[[List[str]], Any], argv: Optional[Sequence[str]] = N
         log = _write_traceback(exc, prog, argv)
         if log:
             print(f'(the traceback is in {log}; --debug prints it here)', file=sys.stderr)
-        return USER_ERROR_STATUS
-    return status if isinstance(status, int) and not isinstance(status, bool) else 0
+        return _end(USER_ERROR_STATUS)
+    return _end(status if isinstance(status, int) and not isinstance(status, bool) else 0)
+
+
+def _end(status: int) -> int:
+    """``status``; a CPU torchrun process leaves here instead (see
+    :func:`mmssl_us.distributed.end_cpu_distributed`; only a process that imported that module
+    can have opened such a group, so this imports nothing)."""
+    distributed = sys.modules.get(__name__.rpartition('.')[0] + '.distributed')
+    if distributed is not None:
+        distributed.end_cpu_distributed(status)
+    return status
 
 
 #: the installed commands: name -> (the function of this module setup.py names, the main it runs,

@@ -15,7 +15,7 @@ import sys
 from typing import List, Optional, Sequence
 
 __all__ = ['torchrun_command', 'dist_test_main', 'register_cpu_ddp', 'prepare_cpu_distributed',
-           'child_env']
+           'end_cpu_distributed', 'child_env']
 
 
 def child_env(env: Optional[dict] = None) -> dict:
@@ -80,6 +80,41 @@ def register_cpu_ddp() -> None:
             super().__init__(module=revert_sync_batchnorm(module), **kwargs)
 
 
+#: set when :func:`prepare_cpu_distributed` opened the gloo group of this process
+_CPU_GROUP_OPENED = False
+
+
+def end_cpu_distributed(status: int) -> None:
+    """End a CPU torchrun process that :func:`prepare_cpu_distributed` set up; no-op elsewhere.
+
+    After a run that succeeded (``status`` 0) every rank meets at a barrier, so none tears its
+    connections down while another still talks; then the group is destroyed, the output
+    flushed, and the process leaves with ``os._exit(status)``, skipping interpreter
+    finalisation. The ``atexit`` teardown alone was not enough: CI saw a rank die with SIGABRT
+    ("terminate called without an active exception", a C++ thread still joinable when
+    destroyed) after a DenseCL run that had finished and saved its last checkpoint. A
+    thread-pool or gloo destructor that runs at finalisation cannot abort a process that does
+    not finalise. :func:`mmssl_us.cli.run_main` calls this once the tool's main has returned.
+    """
+    if not _CPU_GROUP_OPENED:
+        return
+    import logging
+    try:
+        import torch.distributed as dist
+        if dist.is_initialized():
+            if status == 0:
+                dist.barrier()
+            dist.destroy_process_group()
+    finally:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+
+
 def _destroy_process_group() -> None:
     """Tear the gloo group down while the interpreter is still whole. Left to interpreter
     finalisation, gloo's worker threads can outlive it and the process dies with SIGABRT
@@ -110,8 +145,10 @@ def prepare_cpu_distributed(cfg) -> None:
     if cfg.get('launcher') != 'pytorch' or torch.cuda.is_available():
         return
     if not dist.is_initialized():
+        global _CPU_GROUP_OPENED
         dist.init_process_group(backend='gloo')
-        atexit.register(_destroy_process_group)
+        _CPU_GROUP_OPENED = True
+        atexit.register(_destroy_process_group)  # for callers that do not end via run_main
     register_cpu_ddp()
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     if wrapper.get('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
