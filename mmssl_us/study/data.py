@@ -26,6 +26,8 @@ from __future__ import annotations
 import os.path as osp
 from typing import Callable, Dict, Optional
 
+from .spec import setting
+
 __all__ = ['ensure_data', 'check_folder_study', 'check_data_leakage', 'CONVERTERS']
 
 #: dataset name -> the name of its converter function in mmssl_us.data.converters
@@ -122,7 +124,7 @@ def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
     """Run the leakage report (:func:`mmssl_us.data.leakage.find_leakage`) on the study's data
     before any training; stop on cross-split leakage unless ``study.leakage == 'warn'``
     (``'off'`` skips the check). The report goes to ``<work_dir>/leakage.json``."""
-    mode = study.get('leakage', 'stop')
+    mode = setting(study, 'leakage')
     if mode not in ('stop', 'warn', 'off'):
         raise ValueError(f"study.leakage must be 'stop', 'warn' or 'off', got {mode!r}")
     if mode == 'off':

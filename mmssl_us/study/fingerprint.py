@@ -18,14 +18,14 @@ import os.path as osp
 from typing import Any, Dict, List, Optional
 
 from ..fileio import atomic_write
+from .spec import RESULT_KEYS
 
 __all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FINGERPRINT_FILE',
            'settings_digest', 'check_run_digests', 'differing_keys', 'check_record']
 
 FINGERPRINT_FILE = 'study_fingerprint.json'
-#: study keys that change what a finished run computed
-KEYS = ('data_root', 'synthetic', 'convert', 'folder', 'classes', 'pool', 'pretrain',
-        'extra_inits', 'finetune', 'same_start')
+#: study keys that change what a finished run computed (``changes_results`` in the spec)
+KEYS = RESULT_KEYS
 
 
 def config_digest(path: str) -> str:

@@ -45,7 +45,7 @@ from .fingerprint import (check_fingerprint, check_run_digests, record_fingerpri
 from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
-from .spec import STUDY_SPEC, check_fractions, check_seeds, check_study
+from .spec import STUDY_SPEC, check_fractions, check_seeds, check_study, setting
 
 __all__ = ['RunKey', 'plan_runs', 'run_study', 'load_study_cfg', 'format_duration', 'Progress',
            'ensure_data', 'pretrain', 'check_inits', 'STUDY_KEYS']
@@ -92,11 +92,11 @@ class Progress:
 
 def check_inits(study: Dict) -> None:
     """Every init is 'random', a pretraining, an extra backbone or a pretraining's start arm."""
-    known = {'random', *study.get('pretrain', {}), *study.get('extra_inits', {})}
-    known |= {p + START_SUFFIX for p in study.get('pretrain', {})}
-    for init in study.get('inits', []):
+    known = {'random', *setting(study, 'pretrain'), *setting(study, 'extra_inits')}
+    known |= {p + START_SUFFIX for p in setting(study, 'pretrain')}
+    for init in study.get('inits') or []:
         parent = init[:-len(START_SUFFIX)] if init.endswith(START_SUFFIX) else None
-        if parent in study.get('pretrain', {}) and parent not in study['inits']:
+        if parent in setting(study, 'pretrain') and parent not in study['inits']:
             raise ValueError(f'study.inits: {init!r} is the same-start arm of {parent!r}, '
                              f'which must be in study.inits too')
         if init not in known:
@@ -106,11 +106,13 @@ def check_inits(study: Dict) -> None:
 
 def _call_pretrain(pretrain_fn: Callable, name: str, study: Dict, work_dir: str,
                    log: Callable[[str], None]) -> Pretrained:
-    """The pretraining step (a plain backbone path from a custom step is accepted too)."""
-    if pretrain_fn is pretrain:
-        return pretrain(name, study['pretrain'][name], work_dir, log, study=study)
-    out = pretrain_fn(name, study['pretrain'][name], work_dir, log)
-    return out if isinstance(out, Pretrained) else Pretrained(name, out)
+    """The pretraining step: ``pretrain_fn`` has :func:`.pretraining.pretrain`'s signature
+    and returns its :class:`.pretraining.Pretrained`."""
+    out = pretrain_fn(name, study['pretrain'][name], work_dir, log, study=study)
+    if not isinstance(out, Pretrained):
+        raise TypeError(f'the pretraining step {pretrain_fn!r} returned {out!r} for {name!r}, '
+                        'not a mmssl_us.study.pretraining.Pretrained')
+    return out
 
 
 def _with_start_arms(inits: Sequence[str], pretrainings: Dict[str, Pretrained],
@@ -148,7 +150,7 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
                                  did_you_mean(parts[1], STUDY_KEYS))
         cfg.merge_from_dict(cfg_options)
     # 'configs/...' of a study names the package's configs when not found from here
-    for spec in [cfg.study.get('finetune')] + list((cfg.study.get('pretrain') or {}).values()):
+    for spec in [cfg.study.get('finetune')] + list(setting(cfg.study, 'pretrain').values()):
         if isinstance(spec, dict) and isinstance(spec.get('config'), str):
             spec['config'] = resolve_config(spec['config'])
     study = cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study
@@ -216,19 +218,19 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
     for init in study['inits']:
         if init == 'random':
             backbones[init] = None
-        elif init in study.get('pretrain', {}):
+        elif init in setting(study, 'pretrain'):
             rec = _call_pretrain(pretrain_fn, init, study, work_dir, log)
             backbones[init] = rec.backbone
             pretrainings[init] = rec
-            if rec.start_arm and study.get('same_start', True):
+            if rec.start_arm and setting(study, 'same_start'):
                 backbones[rec.start_arm] = rec.start_backbone
-        elif init in study.get('extra_inits', {}):
+        elif init in setting(study, 'extra_inits'):
             backbones[init] = study['extra_inits'][init]
             if not osp.isfile(backbones[init]):
                 raise FileNotFoundError(f'backbone checkpoint of {init!r} not found: '
                                         f'{backbones[init]}')
     record_fingerprint(work_dir, settings)  # from here on, finished work depends on the settings
-    inits = _with_start_arms(study['inits'], pretrainings, study.get('same_start', True))
+    inits = _with_start_arms(study['inits'], pretrainings, setting(study, 'same_start'))
     keys = plan_runs(inits, study['fractions'], study['seeds'])
 
     results_csv = osp.join(work_dir, 'results.csv')
@@ -273,7 +275,7 @@ def _report(study: Dict, data_root: str, work_dir: str, pretrainings: Dict,
     """Write results.md and the plots from <work_dir>/results.csv, print the report and the
     paths (a finished study and ``--report-only`` alike)."""
     results_csv = osp.join(work_dir, 'results.csv')
-    paths = list(write_report(results_csv, work_dir, baseline=study.get('baseline', 'random'),
+    paths = list(write_report(results_csv, work_dir, baseline=setting(study, 'baseline'),
                               pretrainings=pretrainings, design=split_sizes(data_root)))
     paths += list(extra)
     with open(paths[0], encoding='utf-8') as f:
@@ -295,7 +297,7 @@ def report_finished(study: Dict, work_dir: str, log: Callable[[str], None] = pri
     check_fingerprint(work_dir, study)
     arms = {r['init'] for r in read_results(results_csv)}
     pretrainings = {}
-    for name in study.get('pretrain', {}):
+    for name in setting(study, 'pretrain'):
         path = osp.join(work_dir, 'pretrain', f'{name}_record.json')
         rec = {}
         if osp.isfile(path):

@@ -5,7 +5,9 @@ for ``max_iters``) would otherwise be ignored, or end in a ``TypeError`` after t
 a seed of ``1.7`` would run seed 1; ``seeds=[0, 0]`` would run one seed twice. :func:`check_study`
 refuses each with one sentence naming the key, the value and a did-you-mean.
 
-:data:`STUDY_SPEC` is the schema: for each key either a nested schema (a dict: the keys that
+:data:`STUDY_KEYS` types each top-level key (:class:`Key`: its schema, its default, whether
+it changes results); the key check, the fingerprint (:data:`RESULT_KEYS`) and the runner
+(:func:`setting`) all read it. :data:`STUDY_SPEC` is the schema tree: for each key either a nested schema (a dict: the keys that
 level may hold), :data:`NAMED` (a dict of user-named entries, each checked with the schema
 given) or :data:`ANY` (a free-form value such as ``cfg_options``, whose keys are a config's and
 are checked where the config is loaded). The ``shrink`` key sets mirror the arguments of
@@ -15,11 +17,14 @@ here so that checking a study loads no host).
 """
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Sequence
 
 from ..validate import check_choice, check_float, check_int, did_you_mean
 
-__all__ = ['STUDY_SPEC', 'check_study', 'check_seeds', 'check_fractions', 'ANY', 'NAMED']
+__all__ = ['STUDY_SPEC', 'STUDY_KEYS', 'RESULT_KEYS', 'Key', 'setting', 'check_study',
+           'check_seeds', 'check_fractions', 'ANY', 'NAMED']
 
 #: a value whose content is not checked here (config overrides, paths)
 ANY = object()
@@ -44,31 +49,75 @@ PROBE = dict.fromkeys(
     ('train_split', 'val_split', 'fraction', 'fraction_seed', 'num_classes', 'interval', 'size',
      'stages', 'max_images', 'steps', 'mean', 'std'), ANY)
 
-STUDY_SPEC: Dict[str, Any] = dict(
-    data_root=ANY,
+@dataclass(frozen=True)
+class Key:
+    """One top-level key of a ``study`` dict.
+
+    Attributes:
+        schema: What the value may hold (a nested schema dict, :class:`NAMED` or :data:`ANY`).
+        default: The value the study runs with where the key is absent (copied on use).
+        changes_results (bool): Whether a finished run's numbers depend on it: such keys make
+            the study's fingerprint (:mod:`.fingerprint`), so a resume under another value is
+            refused; the others (arms, seeds, fractions, the report) may change on a resume.
+        doc (str): What the key sets.
+    """
+    schema: Any = ANY
+    default: Any = None
+    changes_results: bool = False
+    doc: str = ''
+
+
+#: every key a ``study`` dict may hold: schema, default and whether it changes results
+STUDY_KEYS: Dict[str, Key] = dict(
+    data_root=Key(ANY, None, True, 'the dataset folder (docs/CONTRACTS.md layout)'),
     # the options of python -m mmssl_us.synthetic.cli that take a value
-    synthetic=dict.fromkeys(('patients', 'frames', 'unlabelled', 'split', 'size', 'seed',
-                             'geometry', 'workers', 'mode', 'out'), ANY),
+    synthetic=Key(dict.fromkeys(('patients', 'frames', 'unlabelled', 'split', 'size', 'seed',
+                                 'geometry', 'workers', 'mode', 'out'), ANY), None, True,
+                  'generate synthetic data when data_root is missing'),
     # dataset, src and the keyword arguments of the converters (mmssl_us.data.converters)
-    convert=dict.fromkeys(('dataset', 'src', 'seed', 'val', 'test', 'split_dir', 'csv_path'),
-                          ANY),
+    convert=Key(dict.fromkeys(('dataset', 'src', 'seed', 'val', 'test', 'split_dir',
+                               'csv_path'), ANY), None, True,
+                'convert a public dataset into data_root when it is missing'),
     # the keyword arguments of mmssl_us.data.layout.prepare_folder (but src, dst, log)
-    folder=dict.fromkeys(('val', 'seed', 'mask_suffix', 'patient_pattern'), ANY),
-    classes=ANY,
-    pool=dict(splits=ANY, extra=ANY, folder=ANY, echonet=ANY),
-    pretrain=NAMED({'*': dict(config=ANY, shrink=PRETRAIN_SHRINK, cfg_options=ANY,
-                              checkpoint=ANY, start_checkpoint=ANY, probe=PROBE,
-                              # the transfer adapter: 'resnet' (default), 'unet'
-                              adapter=ANY)}),
-    probe=PROBE,
-    extra_inits=NAMED({'*': ANY}),
-    finetune=dict(config=ANY, shrink=FINETUNE_SHRINK, cfg_options=ANY,
-                  # set by the runner for a folder study; a user may set them too
-                  classes=ANY, img_suffix=ANY),
-    inits=ANY, fractions=ANY, seeds=ANY, baseline=ANY, same_start=ANY,
-    tsne=dict(split=ANY, max_images=ANY, color=ANY, points_per_image=ANY),
-    leakage=ANY,
+    folder=Key(dict.fromkeys(('val', 'seed', 'mask_suffix', 'patient_pattern'), ANY), None,
+               True, "a user's own images/ + masks/ folder, viewed in the work dir"),
+    classes=Key(ANY, None, True, 'class names (a folder study)'),
+    pool=Key(dict(splits=ANY, extra=ANY, folder=ANY, echonet=ANY), None, True,
+             'what the pretraining pool holds'),
+    pretrain=Key(NAMED({'*': dict(config=ANY, shrink=PRETRAIN_SHRINK, cfg_options=ANY,
+                                  checkpoint=ANY, start_checkpoint=ANY, probe=PROBE,
+                                  # the transfer adapter: 'resnet' (default), 'unet'
+                                  adapter=ANY)}), {}, True, 'the pretrainings, by arm name'),
+    probe=Key(PROBE, None, False, 'the online dense probe of every pretraining'),
+    extra_inits=Key(NAMED({'*': ANY}), {}, True, 'converted backbones, by arm name'),
+    finetune=Key(dict(config=ANY, shrink=FINETUNE_SHRINK, cfg_options=ANY,
+                      # set by the runner for a folder study; a user may set them too
+                      classes=ANY, img_suffix=ANY), None, True,
+                 'the fine-tuning config and its overrides, the same for every arm'),
+    inits=Key(ANY, None, False, 'the arms'),
+    fractions=Key(ANY, None, False, 'the label fractions'),
+    seeds=Key(ANY, None, False, 'the seeds'),
+    baseline=Key(ANY, 'random', False, 'the arm every other is compared with'),
+    same_start=Key(ANY, True, True, "add each pretraining's same-start arm"),
+    tsne=Key(dict(split=ANY, max_images=ANY, color=ANY, points_per_image=ANY), None, False,
+             't-SNE of the initial backbones'),
+    leakage=Key(ANY, 'stop', False, "the leakage guard: 'stop', 'warn' or 'off'"),
 )
+#: the schema tree :func:`check_study` walks (each key's ``schema``)
+STUDY_SPEC: Dict[str, Any] = {name: key.schema for name, key in STUDY_KEYS.items()}
+#: the keys a finished run's numbers depend on (the fingerprint's keys)
+RESULT_KEYS = tuple(name for name, key in STUDY_KEYS.items() if key.changes_results)
+
+
+def setting(study: Mapping, name: str) -> Any:
+    """``study[name]``, or the key's default (a copy) where it is absent or None.
+
+    Raises:
+        KeyError: ``name`` is not a study key (a typo in the package, not the user's).
+    """
+    key = STUDY_KEYS[name]
+    value = study.get(name)
+    return copy.deepcopy(key.default) if value is None else value
 
 
 def _check_level(value: Any, spec: Any, where: str) -> None:

@@ -1,5 +1,9 @@
 """Fake study steps with the real signatures, for the runner's tests (no training).
 
+``fake_pretrain(...)`` returns a ``pretrain_fn`` with the signature and return type of
+:func:`mmssl_us.study.pretraining.pretrain`: a ``Pretrained`` naming ``backbone`` (and
+``start_backbone`` etc. when given), without training.
+
 ``fake_finetune(...)`` returns a ``finetune_fn`` with the signature of
 :func:`mmssl_us.study.finetune.finetune_once`: it makes the run's folder (as a real run does),
 calls ``before`` (record the call, check the backbone, stand for an interruption by raising),
@@ -34,3 +38,21 @@ def fake_finetune(miou: Callable = lambda key, backbone: 50.0,
         return row
 
     return finetune
+
+
+def fake_pretrain(backbone: str = 'backbone.pth', calls: Optional[list] = None, **fields):
+    """A fake ``pretrain_fn``.
+
+    Args:
+        backbone (str): The ``Pretrained.backbone`` it returns. Defaults to 'backbone.pth'.
+        calls (list, optional): Appended ``(name, spec, study)`` on each call.
+        **fields: More ``Pretrained`` fields (``start_backbone``, ``weight_change``, ...).
+    """
+    from mmssl_us.study.pretraining import Pretrained
+
+    def pretrain(name, spec, study_dir, log=print, study=None):
+        if calls is not None:
+            calls.append((name, spec, study))
+        return Pretrained(name, backbone, **fields)
+
+    return pretrain

@@ -56,8 +56,7 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
     calls = []
     interrupt = {'at': 5}
 
-    def fake_pretrain(name, spec, study_dir, log):
-        return 'backbone.pth'
+    fake_pretrain = fakes.fake_pretrain()
 
     def before(key, backbone, run_dir):
         calls.append(key)
@@ -94,7 +93,6 @@ def test_run_study_resumes_and_restarts_half_written(tmp_path):
 
 @pytest.mark.slow
 def test_same_start_arm_is_added_and_reported(tmp_path):
-    from mmssl_us.study.pretraining import Pretrained
     data_root = tmp_path / 'data'
     data_root.mkdir()
     cfg = _study_config(tmp_path, data_root)
@@ -102,9 +100,9 @@ def test_same_start_arm_is_added_and_reported(tmp_path):
     change = {'layer1': dict(rel_l2=0.2, bn_scale=0.01, tensors=4),
               'all': dict(rel_l2=0.2, bn_scale=0.01, tensors=4)}
 
-    def fake_pretrain(name, spec, study_dir, log):
-        return Pretrained(name, 'trained.pth', start_backbone='start.pth',
-                          weight_change=change, probe=[dict(epoch=0, iter=0, mIoU=50.0)])
+    fake_pretrain = fakes.fake_pretrain('trained.pth', start_backbone='start.pth',
+                                        weight_change=change,
+                                        probe=[dict(epoch=0, iter=0, mIoU=50.0)])
 
     fake_finetune = fakes.fake_finetune(
         miou=lambda key, backbone: {'random': 60.0, 'densecl': 70.0,
@@ -176,7 +174,7 @@ def test_a_row_without_its_metric_is_not_a_finished_run(tmp_path):
 
     lines = []
     study_runner.run_study(cfg, str(work), log=lines.append, finetune_fn=fake_finetune,
-                           pretrain_fn=lambda *a: 'backbone.pth')
+                           pretrain_fn=fakes.fake_pretrain())
     assert ('random', 0.5, 0) in calls and len(calls) == 12
     assert any('1 row(s)' in ln and 'have no mIoU' in ln for ln in lines)
     rows = read_results(str(work / 'results.csv'))
@@ -192,7 +190,7 @@ def test_a_resume_with_other_settings_stops_naming_them(tmp_path):
     work = str(tmp_path / 'study')
 
     run = dict(log=lambda s: None, finetune_fn=fakes.fake_finetune(),
-               pretrain_fn=lambda *a: 'backbone.pth')
+               pretrain_fn=fakes.fake_pretrain())
     study_runner.run_study(cfg, work, **run)
     config_text = open(osp.join(work, 'study_config.py')).read()
     # more seeds: allowed (new runs only)
@@ -222,7 +220,7 @@ def test_each_run_carries_its_settings_and_a_foreign_run_is_refused(tmp_path):
     work = str(tmp_path / 'study')
 
     run = dict(log=lambda s: None, finetune_fn=fakes.fake_finetune(),
-               pretrain_fn=lambda *a: 'backbone.pth')
+               pretrain_fn=fakes.fake_pretrain())
     study_runner.run_study(cfg, work, **run)
     rows = read_results(osp.join(work, 'results.csv'))
     digests = {r['settings'] for r in rows}
