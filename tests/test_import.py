@@ -68,6 +68,7 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.transfer.init', HOSTS | {'mmdet'}),  # VerifiedPretrained, for every host
     ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
+    ('mmssl_us.records', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.engine', HOSTS),  # PlainCheckpointHook, in mmengine's root registry
 ])
 @pytest.mark.slow

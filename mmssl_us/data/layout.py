@@ -30,6 +30,7 @@ import shutil
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..fileio import atomic_write, link_or_copy
+from ..records import compare_record, describe, write_record
 from ..validate import check_float, check_int
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_unread_files, scan_media
 from .splits import patient_id as _patient_id
@@ -253,17 +254,15 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
                   patients={s: len(v) for s, v in patients.items()},
                   val_patients=patients['val'], unlabelled=unlabelled)
     record_path = osp.join(dst, LAYOUT_FILE)
-    if osp.isfile(record_path):
-        with open(record_path, encoding='utf-8') as f:
-            old = json.load(f)
-        if old == record:
-            if not osp.isfile(osp.join(dst, SOURCES_FILE)):  # a view made before the file
-                _write_sources(dst, pairs)
-            log(f'[study] data view {dst}: reused ({_describe(record)})')
-            return record
-        changed = sorted(k for k in set(old) | set(record) if old.get(k) != record.get(k))
+    diff = compare_record(record_path, record)
+    if diff == []:
+        if not osp.isfile(osp.join(dst, SOURCES_FILE)):  # a view made before the file
+            _write_sources(dst, pairs)
+        log(f'[study] data view {dst}: reused ({_describe(record)})')
+        return record
+    if diff:
         raise ValueError(f'the study view {dst} was made from other files or settings '
-                         f'(changed: {", ".join(changed)}); its runs do not describe the data '
+                         f'(changed: {describe(diff)}); its runs do not describe the data '
                          f'now in {src}: use a new work dir (--work-dir)')
     for split in _SPLITS:
         for kind in ('images', 'masks'):
@@ -280,7 +279,7 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
     if unlabelled:
         os.symlink(unlabelled, own, target_is_directory=True)  # scanned with links followed
     _write_sources(dst, pairs)
-    atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True))
+    write_record(record_path, record)
     log(f'[study] data view {dst}: {_describe(record)}')
     return record
 

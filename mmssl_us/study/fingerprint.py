@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os.path as osp
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-from ..fileio import atomic_write
+from .. import records
+from ..records import differing_keys
 from .spec import RESULT_KEYS
 
 __all__ = ['study_fingerprint', 'check_fingerprint', 'record_fingerprint', 'FINGERPRINT_FILE',
@@ -46,30 +47,12 @@ def study_fingerprint(study: Dict[str, Any]) -> Dict[str, Any]:
     """The part of the study dict that finished runs depend on (JSON-normalised), with a digest
     of each referenced config (``<spec>.config_digest``): editing a pretraining or fine-tuning
     config in place changes what a run computes as much as changing the study does."""
-    out = json.loads(json.dumps({k: study.get(k) for k in KEYS}, sort_keys=True, default=str))
+    out = records.normalise({k: study.get(k) for k in KEYS})
     specs = [out.get('finetune')] + list((out.get('pretrain') or {}).values())
     for spec in specs:
         if isinstance(spec, dict) and isinstance(spec.get('config'), str):
             spec['config_digest'] = config_digest(spec['config'])
     return out
-
-
-def _flat(d: Any, prefix: str = '') -> Dict[str, Any]:
-    if isinstance(d, dict):
-        out: Dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flat(v, f'{prefix}{k}.'))
-        return out or {prefix[:-1]: {}}
-    return {prefix[:-1]: d}
-
-
-def differing_keys(old: Any, new: Any) -> List[str]:
-    """``'key: old -> new'`` for every dotted key whose value differs (None = absent). A config
-    digest that the old record lacks (written before digests were kept) is not a difference."""
-    a, b = _flat(old), _flat(new)
-    return [f'{k}: {a.get(k)!r} -> {b.get(k)!r}'
-            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
-            and not (k.endswith('config_digest') and k not in a)]
 
 
 def settings_digest(study: Dict[str, Any]) -> str:
@@ -98,38 +81,18 @@ def check_run_digests(rows: List[Dict[str, Any]], digest: str, source: str) -> N
 
 
 def check_record(path: str, settings: Dict[str, Any], what: str) -> None:
-    """Write ``settings`` to ``path`` the first time; later, stop if they differ.
-
-    Used for a study's pretraining: its checkpoint is reused only under the settings that
-    made it.
-
-    Raises:
-        ValueError: naming ``what`` and up to 8 differing keys.
-    """
-    new = json.loads(json.dumps(settings, sort_keys=True, default=str))
-    diff = _recorded_differences(path, new)
-    if diff is None:
-        atomic_write(path, json.dumps(new, indent=1, sort_keys=True))
-    elif diff:
-        raise ValueError(f'{what} was made with other settings ({len(diff)} differ: '
-                         + '; '.join(diff[:8]) + f'; recorded in {path}): give the study '
-                         'a new work dir (--work-dir), or restore the old settings')
-
-
-def _recorded_differences(path: str, new: Dict[str, Any]) -> Optional[List[str]]:
-    """:func:`differing_keys` between the JSON record at ``path`` and ``new``; None when
-    there is no record yet."""
-    if not osp.isfile(path):
-        return None
-    with open(path, encoding='utf-8') as f:
-        return differing_keys(json.load(f), new)
+    """Write ``settings`` to ``path`` the first time; later, stop if they differ
+    (:func:`mmssl_us.records.check_record`). Used for a study's pretraining: its checkpoint is
+    reused only under the settings that made it."""
+    records.check_record(path, settings, what, 'give the study a new work dir (--work-dir), '
+                         'or restore the old settings')
 
 
 def record_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
     """Write the fingerprint unless the work dir has one already."""
     path = osp.join(work_dir, FINGERPRINT_FILE)
     if not osp.isfile(path):
-        atomic_write(path, json.dumps(study_fingerprint(study), indent=1, sort_keys=True))
+        records.write_record(path, study_fingerprint(study))
 
 
 def check_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
@@ -141,9 +104,9 @@ def check_fingerprint(work_dir: str, study: Dict[str, Any]) -> None:
     path = osp.join(work_dir, FINGERPRINT_FILE)
     if not osp.isfile(path):  # nothing recorded yet: no configs to parse
         return
-    diff = _recorded_differences(path, study_fingerprint(study))
+    diff = records.compare_record(path, study_fingerprint(study))
     if diff:  # keys added since and unset in both are no difference
         raise ValueError(f'{work_dir} holds runs of a study with other settings ({len(diff)} '
-                         f'differ: {"; ".join(diff[:8])}). Resuming would mix them in one '
+                         f'differ: {records.describe(diff)}). Resuming would mix them in one '
                          'report: give this study a new work dir (--work-dir), or restore the '
                          'old settings')

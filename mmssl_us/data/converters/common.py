@@ -1,5 +1,4 @@
 """Small helpers shared by the dataset converters."""
-import json
 import os
 import os.path as osp
 from typing import Any, Dict
@@ -16,11 +15,9 @@ RECORD = 'conversion.json'
 
 
 def _read_record(out: str) -> Any:
-    try:
-        with open(osp.join(out, RECORD), encoding='utf-8') as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    """The conversion record of ``out`` (None where there is none)."""
+    from ...records import read_record
+    return read_record(osp.join(out, RECORD))
 
 
 def claim_output(out: str, settings: Dict[str, Any]) -> bool:
@@ -34,15 +31,16 @@ def claim_output(out: str, settings: Dict[str, Any]) -> bool:
     Raises:
         ValueError: naming the folder and the settings that differ.
     """
+    from ...records import normalise
     old = _read_record(out)
-    if old == settings:
+    if old == normalise(settings):
         return True
     has_data = any(osp.isdir(osp.join(out, d)) and os.listdir(osp.join(out, d))
                    for d in ('images', 'masks'))
     if old is not None and has_data:
-        diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+        from ...records import describe, differing_keys
         raise ValueError(f'{out} was converted with other settings ('
-                         + ', '.join(f'{k}: {old.get(k)!r} -> {settings.get(k)!r}' for k in diff)
+                         + describe(differing_keys(old, normalise(settings)))
                          + '): converting again into it would mix the two (a patient could '
                          'end up in two splits). Write to a new folder, or delete this one')
     if has_data:
@@ -53,8 +51,8 @@ def claim_output(out: str, settings: Dict[str, Any]) -> bool:
 
 def record_output(out: str, settings: Dict[str, Any]) -> None:
     """Record the settings of a finished conversion (see :func:`claim_output`)."""
-    from ...fileio import atomic_write
-    atomic_write(osp.join(out, RECORD), json.dumps(settings, indent=1, sort_keys=True))
+    from ...records import write_record
+    write_record(osp.join(out, RECORD), settings)
 
 
 def write_png(path: str, array: np.ndarray) -> None:
