@@ -34,7 +34,7 @@ from ..records import compare_record, describe, write_record
 from ..validate import check_float, check_int
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_unread_files, scan_media
 from .splits import patient_id as _patient_id
-from .splits import split_patients
+from .splits import shared_patients, split_patients
 
 __all__ = ['prepare_folder', 'to_source', 'LAYOUT_FILE', 'SOURCES_FILE']
 
@@ -237,12 +237,12 @@ def prepare_folder(src: str, dst: str, val: float = 0.15, seed: int = 0,
     if not has_val:
         pairs['train'], pairs['val'] = _carve_val(pairs['train'], val, seed, src)
     patients = {s: sorted({patient_id(n) for n, _, _ in items}) for s, items in pairs.items()}
-    for a, b in (('train', 'val'), ('train', 'test'), ('val', 'test')):
-        shared = sorted(set(patients[a]) & set(patients[b]))
-        if shared:
-            raise ValueError(f'{len(shared)} patient(s) are in both {a} and {b} of {src}, e.g. '
-                             f'{shared[:5]} (patient = file name up to the first "_"): move '
-                             'each patient\'s images into one split')
+    names = {s: [n for n, _, _ in pairs[s]] for s in ('train', 'val', 'test')}
+    for shared in shared_patients(names, patient_id):  # the one rule: ids case-folded
+        raise ValueError(f'{len(shared.ids)} patient(s) are in both {shared.first} and '
+                         f'{shared.second} of {src}, e.g. {shared.ids[:5]} (patient = file '
+                         'name up to the first "_"): move each patient\'s images into one '
+                         'split')
     unlabelled = osp.join(src, 'unlabelled')
     unlabelled = unlabelled if osp.isdir(unlabelled) else None
     if unlabelled:

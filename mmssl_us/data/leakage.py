@@ -27,7 +27,7 @@ import os
 import os.path as osp
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,7 +35,8 @@ from ..fileio import atomic_write
 from ..validate import check_int
 from .exclusion import NEAR_DUPLICATE_BITS
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, dhash, file_md5, read_image, scan_media
-from .splits import SPLITS, PATIENT_RULES, PatientRule, check_patient_rule, patient_id
+from .splits import (SPLITS, PATIENT_RULES, PatientRule, check_patient_rule, group_by_patient,
+                     patient_id)
 
 __all__ = ['CATEGORIES', 'POOL', 'LeakageItem', 'LeakageReport', 'find_leakage', 'main']
 
@@ -417,17 +418,13 @@ def find_leakage(data_root: str,
     owners: Dict[str, Dict[str, List[int]]] = {}
     written: Dict[str, str] = {}  # case-folded id -> as first written
     patients: Dict[str, int] = {}
-    for split in splits:
-        seen: Set[str] = set()
-        for k in range(n_images):
-            if files.places[k] != split:
-                continue
-            pid = patient_id(files.paths[k], split_patient_rule)
-            if pid:
-                seen.add(pid.casefold())
-                written.setdefault(pid.casefold(), pid)
-                owners.setdefault(pid.casefold(), {}).setdefault(split, []).append(k)
-        patients[split] = len(seen)
+    for split in splits:  # the one patient comparison (mmssl_us.data.splits.group_by_patient)
+        members = [k for k in range(n_images) if files.places[k] == split]
+        groups = group_by_patient([files.paths[k] for k in members], split_patient_rule)
+        for folded, (pid, indices) in groups.items():
+            written.setdefault(folded, pid)
+            owners.setdefault(folded, {})[split] = [members[i] for i in indices]
+        patients[split] = len(groups)
     evaluation: Dict[str, List[str]] = {}
     for pid, where in sorted(owners.items()):
         if len(where) > 1:

@@ -16,15 +16,20 @@ The patient id of a file (:func:`patient_id`) is read from its name by one rule,
 segmentation datasets, the split-overlap check, the pretraining-pool exclusion and the leakage
 report: by default the file stem up to the first ``_`` (``P07_0003.png``, ``P07_clip2.mp4`` and
 ``P07.avi`` all belong to ``P07``; HC18's ``010_HC`` and ``010_2HC`` to ``010``).
+Two ids are one patient when they are equal case-folded (``P07`` and ``p07``: file systems and
+exports differ in case, a patient does not): :func:`group_by_patient` and
+:func:`shared_patients` are the one comparison of the split-overlap checks (the segmentation
+datasets at build, a folder study's view) and the leakage report.
 """
 import hashlib
 import math
 import operator
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 __all__ = ['SPLITS', 'SPLIT_SALT', 'PATIENT_RULES', 'patient_id', 'check_patient_rule',
-           'patient_rank', 'split_counts', 'patient_splits', 'split_patients']
+           'patient_rank', 'split_counts', 'patient_splits', 'split_patients',
+           'group_by_patient', 'shared_patients', 'SharedPatients']
 
 SPLITS = ('train', 'val', 'test')
 SPLIT_SALT = 'split:'
@@ -197,3 +202,42 @@ def split_patients(patient_ids: Sequence[str], seed: int, val: float,
         raise ValueError(f'{len(ids)} patients are too few for val={val} and test={test}: '
                          'every split needs at least one patient')
     return {pid: name for name, pids in splits.items() for pid in pids}
+
+
+def group_by_patient(paths: Sequence[str], rule: PatientRule = 'prefix'
+                     ) -> Dict[str, Tuple[str, List[int]]]:
+    """The files of each patient: case-folded id -> (the id as first written, indices into
+    ``paths``). Files whose name carries no patient (:func:`patient_id` None) are left out."""
+    out: Dict[str, Tuple[str, List[int]]] = {}
+    for k, path in enumerate(paths):
+        pid = patient_id(path, rule)
+        if pid:
+            out.setdefault(pid.casefold(), (pid, []))[1].append(k)
+    return out
+
+
+class SharedPatients(NamedTuple):
+    """Patients two splits share: the ids (as first written in ``first``) and, for the first
+    of them, one file of each split."""
+    first: str
+    second: str
+    ids: List[str]
+    example: Tuple[str, str]
+
+
+def shared_patients(paths_by_split: Mapping[str, Sequence[str]],
+                    rule: PatientRule = 'prefix') -> List[SharedPatients]:
+    """Every pair of splits (in the mapping's order) that shares a patient, by the one rule
+    (:func:`patient_id`, ids compared case-folded)."""
+    names = list(paths_by_split)
+    groups = {s: group_by_patient(list(paths_by_split[s]), rule) for s in names}
+    out: List[SharedPatients] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            common = sorted(set(groups[a]) & set(groups[b]))
+            if common:
+                first = common[0]
+                example = (paths_by_split[a][groups[a][first][1][0]],
+                           paths_by_split[b][groups[b][first][1][0]])
+                out.append(SharedPatients(a, b, [groups[a][c][0] for c in common], example))
+    return out

@@ -222,6 +222,10 @@ def check_split_overlap(img_dir: str, patient_of, suffix: str) -> None:
     """Stop when the split in ``img_dir`` shares a patient or an identical file with one of its
     sibling splits (``<...>/train`` against ``<...>/val`` and ``<...>/test``).
 
+    Each split is listed at any depth, as mmseg lists a dataset's images, and patients are
+    compared by the one rule of :func:`mmssl_us.data.splits.shared_patients` (ids case-folded),
+    the rule of the leakage report and of a folder study's view.
+
     Args:
         img_dir (str): The split's image folder; its name must be train, val or test
             (otherwise nothing is checked).
@@ -232,27 +236,27 @@ def check_split_overlap(img_dir: str, patient_of, suffix: str) -> None:
         ValueError: naming the shared patients or files and both splits.
     """
     from ...data.media import file_md5
+    from ...data.splits import shared_patients
     name = os.path.basename(os.path.normpath(img_dir))
     parent = os.path.dirname(os.path.normpath(img_dir))
     if name not in SPLITS:
         return
 
     def listing(folder):
-        return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(suffix))
+        return sorted(os.path.join(root, f) for root, _, files in os.walk(folder, followlinks=True)
+                      for f in files if f.endswith(suffix))
 
     mine = listing(img_dir)
-    my_patients = {patient_of(p): p for p in mine}
     my_hashes = None
     for other in SPLITS:
         folder = os.path.join(parent, other)
         if other == name or not os.path.isdir(folder):
             continue
         theirs = listing(folder)
-        shared = sorted(set(my_patients) & {patient_of(p) for p in theirs})
-        if shared:
+        for shared in shared_patients({name: mine, other: theirs}, patient_of):
             raise ValueError(f'splits {name} and {other} under {parent} share '
-                             f'{len(shared)} patient(s), e.g. {shared[:5]} '
-                             f'({my_patients[shared[0]]}): a patient must be in one split '
+                             f'{len(shared.ids)} patient(s), e.g. {shared.ids[:5]} '
+                             f'({shared.example[0]}): a patient must be in one split '
                              'only, or the test scores measure memory')
         if my_hashes is None:
             my_hashes = {file_md5(p): p for p in mine}
