@@ -29,6 +29,27 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='write results.md and the plots from the runs finished so far '
                         '(an interrupted study); trains nothing')
     args = parser.parse_args(argv)
+    if _is_volume_study(args.config):  # a `volume` dict: the 3D study (mmssl_us.volume.study)
+        if args.report_only:
+            raise ValueError('--report-only is for 2D studies; a 3D study writes its report '
+                             'whenever it is run again (finished runs are skipped)')
+        from ..volume.study import run_from_config
+        run_from_config(args.config, args.work_dir, cfg_options=args.cfg_options)
+        return 0
     run_study(args.config, args.work_dir, cfg_options=args.cfg_options,
               report_only=args.report_only)
     return 0
+
+
+def _is_volume_study(path: str) -> bool:
+    """Whether the config at ``path`` holds a ``volume`` dict and no ``study`` dict."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from ..config_utils import resolve_config
+    path = resolve_config(path)
+    if not osp.isfile(path):
+        return False  # the 2D runner names the missing file
+    cfg = Config.fromfile(path)
+    return 'volume' in cfg and 'study' not in cfg
