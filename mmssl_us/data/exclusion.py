@@ -6,8 +6,8 @@ from typing import Dict, List, Optional, Sequence, Set
 import numpy as np
 
 from ..validate import check_int
-from .media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, dhash, file_md5, media_stem, read_image,
-                    scan_media)
+from .index import default_index
+from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, media_stem, scan_media
 from .splits import PatientRule, check_patient_rule, patient_id
 
 __all__ = ['NEAR_DUPLICATE_BITS', 'MATCH_REASONS', 'ExclusionIndex']
@@ -88,8 +88,9 @@ class ExclusionIndex:
         """
         self.add_stem(osp.splitext(osp.basename(path))[0])
         if osp.splitext(path)[1].lower() in image_suffixes:
-            self.md5s.setdefault(osp.getsize(path), set()).add(file_md5(path))
-            self._dhashes.append(dhash(read_image(path)))
+            index = default_index()
+            self.md5s.setdefault(osp.getsize(path), set()).add(index.md5(path))
+            self._dhashes.append(index.dhash(path))
             self._stack = None
 
     @classmethod
@@ -181,12 +182,12 @@ class ExclusionIndex:
             return 'patient'
         if not is_video:
             hashes = self.md5s.get(osp.getsize(path))
-            if hashes and file_md5(path) in hashes:
+            if hashes and default_index().md5(path) in hashes:
                 return 'md5'
             if self._dhashes:
                 if self._stack is None:
                     self._stack = np.stack(self._dhashes)
-                bits = np.count_nonzero(self._stack != dhash(read_image(path)), axis=1)
+                bits = np.count_nonzero(self._stack != default_index().dhash(path), axis=1)
                 if int(bits.min()) <= self.near_bits:
                     return 'content'
         return None

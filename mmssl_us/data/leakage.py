@@ -34,7 +34,8 @@ import numpy as np
 from ..fileio import atomic_write
 from ..validate import check_int
 from .exclusion import NEAR_DUPLICATE_BITS
-from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, dhash, file_md5, read_image, scan_media
+from .index import default_index
+from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, scan_media
 from .splits import (SPLITS, PATIENT_RULES, PatientRule, check_patient_rule, group_by_patient,
                      patient_id)
 
@@ -236,16 +237,18 @@ def _hash_images(paths: List[str], progress: Optional[Callable[[str], None]]
     md5s: List[Optional[str]] = []
     packed = np.zeros((len(paths), 32), np.uint8)
     step = max(1, len(paths) // 10)
+    index = default_index()  # the hashes the pool exclusion reads too (mmssl_us.data.index)
     for k, path in enumerate(paths):
         st = os.stat(path)
         key = (st.st_dev, st.st_ino)
         if key not in cache:
-            digest = file_md5(path) if size_count[sizes[k]] > 1 else None
-            cache[key] = (digest, np.packbits(dhash(read_image(path))))
+            digest = index.md5(path) if size_count[sizes[k]] > 1 else None
+            cache[key] = (digest, index.packed_dhash(path))
         md5s.append(cache[key][0])
         packed[k] = cache[key][1]
         if progress is not None and ((k + 1) % step == 0 or k + 1 == len(paths)):
             progress(f'[leakage] hashed {k + 1}/{len(paths)} images')
+    index.save()
     return md5s, packed
 
 

@@ -7,6 +7,7 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
 from ...data.exclusion import NEAR_DUPLICATE_BITS, ExclusionIndex
+from ...data.index import default_index
 from ...data.media import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, check_video_decodes,
                                  count_video_frames,
                                  norm_suffixes, sample_frame_indices, scan_media)
@@ -15,14 +16,9 @@ from ...validate import check_int
 
 
 def _check_decodes(path: str) -> None:
-    """Decode ``path`` fully (PIL finds truncated files that OpenCV half-decodes in silence)."""
-    from PIL import Image
-    try:
-        with Image.open(path) as img:
-            img.load()
-    except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError, ... by format
-        raise ValueError(f'corrupt image in the pretraining pool: {path} ({exc}); remove or '
-                         're-export it') from None
+    """Decode ``path`` fully (PIL finds truncated files that OpenCV half-decodes in silence),
+    once per version of the file (:class:`mmssl_us.data.index.FileIndex`)."""
+    default_index().check_decodes(path, 'image in the pretraining pool')
 
 
 @DATASETS.register_module()
@@ -169,6 +165,7 @@ class UltrasoundUnlabelledDataset(BaseDataset):
             self._add_pairs(data_list, folder)
         stats['samples'] = len(data_list)
         self.stats = stats
+        default_index().save()  # the hashes and decode checks, for the next process
         MMLogger.get_current_instance().info(
             f'{type(self).__name__}: {folder}: found {stats["images_found"]} images and '
             f'{stats["videos_found"]} videos; excluded {stats["excluded_by_stem"]} images by '
