@@ -91,7 +91,11 @@ def verdict(pairs: List[Tuple[PairedDiff, Optional[float]]], start_arms: Mapping
                 lines.append(f'- So whether {pre} pretraining helped here **cannot be told**: '
                              + '; '.join(blocked) + ' (see Gates).')
                 continue
-            if not (d.mean is not None and d.mean > 0 and p is not None and p < 0.05):
+            if p is None:  # one pair, or no spread: nothing was tested, so nothing follows
+                lines.append(f'- So whether {pre} pretraining helped here **cannot be told**: '
+                             f'{d.n} paired seed(s) give no test (run more seeds).')
+                continue
+            if not (d.mean is not None and d.mean > 0 and p < 0.05):
                 lines.append(f'- So {pre} pretraining did **not** measurably help here: any gap '
                              f'to {baseline} init comes from how the networks were initialised, '
                              'not from what pretraining learnt.')

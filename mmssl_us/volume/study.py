@@ -231,7 +231,10 @@ def _env(dirs: Dict[str, str], results: str, finetune: dict, seed: int) -> Dict[
                MMSSL_US_NNUNET_EPOCHS=str(finetune['epochs']),
                MMSSL_US_NNUNET_ITERS=str(finetune['iters']),
                MMSSL_US_NNUNET_VAL_ITERS=str(finetune['val_iters']),
-               MMSSL_US_NNUNET_SEED=str(seed), nnUNet_compile='f')
+               MMSSL_US_NNUNET_SEED=str(seed), nnUNet_compile='f',
+               # nnU-Net's final validation exports in a pool of this many spawned processes
+               # (8 by default, each importing torch): one on a small CPU machine
+               nnUNet_def_n_proc=env.get('nnUNet_def_n_proc', '1'))
     return env
 
 
@@ -268,6 +271,21 @@ def predict_test(model_dir: str, fold: int, images_ts: str, out_dir: str) -> Non
     mirroring, no worker processes)."""
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
+
+    from .nnunet import TRAINERS_DIR
+    old = os.environ.get('nnUNet_extTrainer')
+    os.environ['nnUNet_extTrainer'] = TRAINERS_DIR  # the predictor finds the trainer by name
+    try:
+        _predict(nnUNetPredictor, torch, model_dir, fold, images_ts, out_dir)
+    finally:
+        if old is None:
+            os.environ.pop('nnUNet_extTrainer', None)
+        else:
+            os.environ['nnUNet_extTrainer'] = old
+
+
+def _predict(nnUNetPredictor, torch, model_dir: str, fold: int, images_ts: str,
+             out_dir: str) -> None:
     predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
                                 perform_everything_on_device=False,
                                 device=torch.device('cpu'), verbose=False, allow_tqdm=False)
@@ -347,10 +365,11 @@ def _prepare(v: dict, work_dir: str, log: Callable[[str], None]) -> dict:
     plans_file = osp.join(pre, 'nnUNetPlans.json')
     results = osp.join(work_dir, 'nnunet', 'results')
     with nnunet_env(dirs['raw'], dirs['preprocessed'], results, nnUNet_n_proc_DA='1'):
-        if not osp.isfile(osp.join(pre, 'nnUNetPlans_3d_fullres', '.done')):
+        planned = osp.join(work_dir, 'nnunet', 'planned.json')  # not in nnU-Net's folders:
+        if records.read_record(planned) is None:  # it refuses files it did not write there
             t0 = time.time()
             plans_file = plan_and_preprocess(v['dataset_id'])
-            atomic_write(osp.join(pre, 'nnUNetPlans_3d_fullres', '.done'), 'done\n')
+            records.write_record(planned, dict(plans=plans_file, seconds=time.time() - t0))
             log(f'[volume] nnU-Net planned and preprocessed in {time.time() - t0:.1f} s')
         plans, dataset_json = load_json(plans_file), load_json(osp.join(raw, 'dataset.json'))
         out = osp.join(work_dir, 'pretrain')

@@ -134,3 +134,17 @@ def test_learning_curve_plot(tmp_path):
     _write(tmp_path / 'r.csv', rows)
     assert plot_learning_curves(read_results(str(tmp_path / 'r.csv')),
                                 str(tmp_path / 'c2.png'), ['random', 'densecl'])
+
+
+def test_one_seed_gives_no_verdict_on_pretraining(tmp_path):
+    """One paired seed cannot be tested: the report must not conclude "did not help" from it
+    (the 3D smoke study printed that verdict on one seed)."""
+    csv = tmp_path / 'results.csv'
+    _write(csv, [_row('random', 0.1, 0, 60.0), _row('random', 1.0, 0, 78.0),
+                 _row('densecl', 0.1, 0, 59.0), _row('densecl', 1.0, 0, 79.0),
+                 _row('densecl_start', 0.1, 0, 61.0), _row('densecl_start', 1.0, 0, 78.5)])
+    paths = write_report(str(csv), str(tmp_path), pretrainings={
+        'densecl': dict(start_arm='densecl_start')})
+    text = open(paths[0]).read()
+    assert 'did **not** measurably help' not in text and 'itself helped here' not in text
+    assert 'whether densecl pretraining helped here **cannot be told**: 1 paired seed(s)' in text

@@ -13,7 +13,25 @@ from mmssl_us.study.runner import check_inits, plan_runs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # configs/study/tune/ holds the protocol-tuning studies (README "The fine-tuning protocol")
-STUDIES = sorted(glob.glob(osp.join(ROOT, 'configs', 'study', '**', '*.py'), recursive=True))
+ALL = sorted(glob.glob(osp.join(ROOT, 'configs', 'study', '**', '*.py'), recursive=True))
+# a config holding a `volume` dict is the 3D study (mmssl_us/volume/study.py), checked by its own
+# validator below; every other study config holds a `study` dict
+VOLUMES = [p for p in ALL if 'volume' in Config.fromfile(p)]
+STUDIES = [p for p in ALL if p not in VOLUMES]
+
+
+def test_every_study_config_is_a_2d_or_a_3d_study():
+    assert VOLUMES and STUDIES
+    for path in ALL:
+        cfg = Config.fromfile(path)
+        assert ('study' in cfg) != ('volume' in cfg), path
+
+
+@pytest.mark.parametrize('path', VOLUMES, ids=osp.basename)
+def test_volume_study_config_is_valid(path):
+    from mmssl_us.volume.study import check_volume_study
+    volume = check_volume_study(Config.fromfile(path).volume.to_dict(), path)
+    assert volume['ratios'] and volume['seeds']
 
 
 @pytest.mark.parametrize('path', STUDIES, ids=lambda p: osp.relpath(p, osp.join(ROOT, 'configs', 'study')))

@@ -23,6 +23,9 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 #: the per-epoch log written at the end of training (nnU-Net's ``logging`` of a checkpoint)
 LOG_FILE = 'training_log.json'
+#: the per-epoch series it holds (nnU-Net's logger keys; one value per epoch each)
+LOGGED = ('mean_fg_dice', 'ema_fg_dice', 'train_losses', 'val_losses', 'lrs',
+          'epoch_start_timestamps', 'epoch_end_timestamps')
 
 
 def _env_int(name: str, default: int) -> int:
@@ -43,7 +46,9 @@ class nnUNetTrainerMMSSLShort(nnUNetTrainer):
                  device: torch.device = torch.device('cuda')):
         seed = os.environ.get('MMSSL_US_NNUNET_SEED')
         if seed is not None:  # the study's seed: weights, sampling and augmentation
-            seed = _env_int('MMSSL_US_NNUNET_SEED', 0) if seed != '0' else 0
+            if not seed.isdigit():
+                raise ValueError(f'MMSSL_US_NNUNET_SEED must be an integer >= 0, got {seed!r}')
+            seed = int(seed)
             random.seed(seed)
             np.random.seed(seed)
             torch.manual_seed(seed)
@@ -59,8 +64,8 @@ class nnUNetTrainerMMSSLShort(nnUNetTrainer):
         super().on_train_end()
         if self.local_rank == 0:
             import json
-            logging = {k: [float(x) for x in v]
-                       for k, v in self.logger.my_fantastic_logging.items()}
+            logging = {k: [float(x) for x in self.logger.get_value(k, step=None)]
+                       for k in LOGGED}
             path = os.path.join(self.output_folder, LOG_FILE)
             with open(path + '.tmp', 'w', encoding='utf-8') as f:
                 json.dump(logging, f)
