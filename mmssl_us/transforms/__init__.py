@@ -42,6 +42,10 @@ Models Genesis (Zhou et al. 2019/2021) distortions for restorative pretraining
                               (``prob`` 0.9)
 ============================  ==========================================================
 
+Loading (:mod:`.loading`): ``LoadUltrasoundFrame`` (file, video frame or decoded array to grey
+uint8 by the one reading rule, ``channels`` 1 or 3) and ``RepeatGreyChannels``, used by the
+pretraining and the fine-tuning pipelines alike.
+
 The distortions change ``img`` only; ``PackInputs(algorithm_keys=['gt_img'])`` hands the
 target to the model. Photometric transforms leave ``gt_seg_map`` untouched; the crop crops
 it alike. The
@@ -54,6 +58,7 @@ from .footprint import estimate_sector_mask, fit_footprint, fit_sector
 from .genesis import (BezierIntensityMap, GenesisFlip, GenesisPainting, KeepRestorationTarget,
                       LocalPixelShuffle)
 from .geometry import draw_footprint, sector_mask
+from .loading import LoadUltrasoundFrame, RepeatGreyChannels
 from .psf import AnisotropicPSFBlur
 from .sector import SectorRandomResizedCrop
 from .shadow import AcousticShadow
@@ -63,5 +68,6 @@ __all__ = [
     'SpeckleNoise', 'DepthAttenuation', 'TGCCurve', 'AcousticShadow', 'LogCompression',
     'GainChange', 'AnisotropicPSFBlur', 'SectorRandomResizedCrop', 'estimate_sector_mask',
     'fit_footprint', 'fit_sector', 'draw_footprint', 'sector_mask', 'KeepRestorationTarget',
-    'GenesisFlip', 'LocalPixelShuffle', 'BezierIntensityMap', 'GenesisPainting'
+    'GenesisFlip', 'LocalPixelShuffle', 'BezierIntensityMap', 'GenesisPainting',
+    'LoadUltrasoundFrame', 'RepeatGreyChannels'
 ]

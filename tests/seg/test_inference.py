@@ -10,6 +10,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+
+from mmssl_us.data.media import to_grey_uint8
 from mmseg.registry import MODELS
 
 from data._helpers import write_mjpg_avi  # tests/data/_helpers.py
@@ -81,7 +83,7 @@ def test_folder_of_images_and_a_video(tmp_path, knee_model, capsys):
     cv2.imwrite(str(src / 'a.png'), _grey(48, 64, 0))
     cv2.imwrite(str(src / 'sub' / 'b.png'), _grey(40, 56, 1))
     rgb = cv2.cvtColor(_grey(36, 44, 2), cv2.COLOR_GRAY2BGR)
-    rgb[..., 2] = 255  # a colour PNG is read as the config's loader reads it (BGR, 3 channels)
+    rgb[..., 2] = 255  # a colour PNG is read by the one reading rule: grey, as in pretraining
     cv2.imwrite(str(src / 'sub' / 'c.png'), rgb)
     write_mjpg_avi(src / 'clip.avi', [_grey(32, 48, 10 + i) for i in range(3)])
     out = str(tmp_path / 'out')
@@ -105,7 +107,9 @@ def test_folder_of_images_and_a_video(tmp_path, knee_model, capsys):
         assert overlay.shape == size + (3,), rel
         if rel.startswith('clip'):
             continue  # the frame the model saw is the decoded MJPG, not the grey source
-        image = cv2.imread(str(src / rel), cv2.IMREAD_COLOR).astype(np.float32)
+        # the image the model saw: LoadUltrasoundFrame's grey plane, repeated into 3 channels
+        grey = to_grey_uint8(cv2.imread(str(src / rel), cv2.IMREAD_UNCHANGED), rel)
+        image = np.repeat(grey[:, :, None], 3, axis=2).astype(np.float32)
         recess = mask == 1
         assert np.array_equal(overlay[~recess], image[~recess].astype(np.uint8)), rel
         blend = np.round(image[recess] * 0.5 + KNEE_PALETTE_BGR * 0.5)

@@ -1,8 +1,9 @@
 # CAMUS 2CH/4CH ED/ES (labels: 0 background, 1 LV endocardium, 2 LV myocardium, 3 left
 # atrium), written by python tools/dataset_converters/camus.py <CAMUS folder> --out data/camus
 # (images/{train,val,test}/patientXXXX_{2CH,4CH}_{ED,ES}.png, masks/...; split by patient).
-# Grey ultrasound: LoadImageFromFile keeps its default color_type='color', so each 8-bit grey
-# image is read with its single channel repeated into 3 (B = G = R) for the 3-channel ResNet stem.
+# Grey ultrasound: LoadUltrasoundFrame (mmssl_us.transforms.loading, the reading rule of the
+# pretraining pools too) reads each image as stored, colour to grey (BT.601 luma), and repeats
+# the grey plane into 3 channels (B = G = R) for the 3-channel ResNet stem.
 # The label fraction applies to the training split only (train_dataloader.dataset.label_fraction,
 # .fraction_seed); val/test are built with test_mode=True, where a fraction is refused.
 dataset_type = 'CAMUSDataset'
@@ -10,7 +11,7 @@ data_root = 'data/camus'
 img_scale = (256, 256)  # CAMUS images (~500-1000 px a side) are fitted into 256x256
 crop_size = (256, 256)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='LoadAnnotations'),
     dict(type='RandomResize', scale=img_scale, ratio_range=(0.5, 2.0), keep_ratio=True),
     # no cat_max_ratio: with a small foreground almost every crop is >75% background, and
@@ -22,7 +23,7 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     # masks are loaded after Resize: metrics are computed at the original size
     dict(type='LoadAnnotations'),

@@ -1,8 +1,9 @@
 # EchoNet-Dynamic ED/ES frames (labels: 0 background, 1 left ventricle), written by
 #   python tools/dataset_converters/echonet.py <EchoNet-Dynamic folder> --out data/echonet
 # (images/{train,val,test}/<FileName>_{ED,ES}.png, masks/... ; splits from FileList.csv).
-# Grey ultrasound: LoadImageFromFile keeps its default color_type='color', so each 8-bit grey
-# image is read with its single channel repeated into 3 (B = G = R) for the 3-channel ResNet stem.
+# Grey ultrasound: LoadUltrasoundFrame (mmssl_us.transforms.loading, the reading rule of the
+# pretraining pools too) reads each image as stored, colour to grey (BT.601 luma), and repeats
+# the grey plane into 3 channels (B = G = R) for the 3-channel ResNet stem.
 # The label fraction applies to the training split only (train_dataloader.dataset.label_fraction,
 # .fraction_seed); val/test are built with test_mode=True, where a fraction is refused.
 dataset_type = 'EchoNetDynamicDataset'
@@ -10,7 +11,7 @@ data_root = 'data/echonet'
 img_scale = (112, 112)  # EchoNet-Dynamic videos are 112x112
 crop_size = (112, 112)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='LoadAnnotations'),
     dict(type='RandomResize', scale=img_scale, ratio_range=(0.5, 2.0), keep_ratio=True),
     # no cat_max_ratio: with a small foreground almost every crop is >75% background, and
@@ -22,7 +23,7 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     # masks are loaded after Resize: metrics are computed at the original size
     dict(type='LoadAnnotations'),

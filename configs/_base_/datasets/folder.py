@@ -6,15 +6,16 @@
 # Any image size: training resizes each image to fit img_scale (keeping its aspect ratio)
 # times a random 0.5-2 and takes crop_size crops (padded where smaller); evaluation resizes to
 # fit img_scale and scores the prediction resized back to the mask's original size.
-# Grey images are read with their plane repeated into 3 channels (B = G = R); colour images
-# keep their colours. The normalisation (data_preprocessor) is the grey one of the pretraining.
+# Images are read by the pretraining's rule (LoadUltrasoundFrame): as stored, colour exports
+# (an overlay) to grey with BT.601 luma, the grey plane repeated into 3 channels (B = G = R).
+# The normalisation (data_preprocessor) is the grey one of the pretraining.
 dataset_type = 'UltrasoundFolderDataset'
 data_root = 'data/folder'
 classes = ('background', 'foreground')
 img_scale = (256, 256)
 crop_size = (256, 256)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='LoadAnnotations'),
     dict(type='RandomResize', scale=img_scale, ratio_range=(0.5, 2.0), keep_ratio=True),
     # no cat_max_ratio: with a small foreground almost every crop is >75% background, and
@@ -26,7 +27,7 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadUltrasoundFrame', channels=3),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     # masks are loaded after Resize: metrics are computed at the original size
     dict(type='LoadAnnotations'),

@@ -7,8 +7,9 @@
   loaded strictly (``partial_load`` relaxes both);
 * pipeline: the config's own test pipeline (``test_pipeline`` or the test dataset's), without
   ``LoadAnnotations``, with pixels as stored (:func:`mmssl_us.seg.datasets.checks.stored_orientation`);
-  any loading transform works for files, and mmseg's ``LoadImageFromNDArray`` stands in for
-  ``LoadImageFromFile`` for video frames;
+  any loading transform works for files; video frames go through ``LoadUltrasoundFrame`` as
+  files do (the shipped configs' loader), and mmseg's ``LoadImageFromNDArray`` stands in for
+  ``LoadImageFromFile`` in a config that uses mmcv's loader;
 * classes and palette: the checkpoint's ``dataset_meta``, else the config's test dataset, else the
   palette mmseg draws for a dataset without one (not Cityscapes');
 * forward passes: :meth:`SegInferencer.predict_files` / :meth:`SegInferencer.predict_arrays`
@@ -34,6 +35,8 @@ __all__ = ['SegInferencer', 'default_palette']
 
 #: loading transforms whose output a video frame can stand in for
 _FILE_LOADERS = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmseg.LoadImageFromFile')
+#: the one reading rule (mmssl_us.transforms.loading), which takes a decoded frame as it is
+_READING_RULE = ('LoadUltrasoundFrame', )
 
 
 def default_palette(num_classes: int) -> List[List[int]]:
@@ -173,7 +176,10 @@ class SegInferencer(MMSegInferencer):
         self._loader_type = str(first.get('type'))
         self._grey = str(first.get('color_type', 'color')).startswith('grayscale')
         self.array_pipeline = None
-        if self._loader_type in _FILE_LOADERS:
+        if self._loader_type in _READING_RULE:  # reads a decoded frame by the same rule
+            self._grey = False
+            self.array_pipeline = Compose(pipeline)
+        elif self._loader_type in _FILE_LOADERS:
             self.array_pipeline = Compose(
                 [dict(type='mmseg.LoadImageFromNDArray',
                       to_float32=bool(first.get('to_float32', False)))] + pipeline[1:])
@@ -274,7 +280,7 @@ class SegInferencer(MMSegInferencer):
         """Segment decoded BGR frames (video frames); see :meth:`predict_files`."""
         if self.array_pipeline is None:
             raise ValueError(f'{names[0] if names else "frame"}: the config\'s test pipeline '
-                             f'starts with {self._loader_type}, not LoadImageFromFile: video '
+                             f'starts with {self._loader_type}, not LoadUltrasoundFrame or LoadImageFromFile: video '
                              'frames cannot be fed to it')
         prepared = []
         for frame, name in zip(frames, names):
