@@ -232,6 +232,9 @@ def _env(dirs: Dict[str, str], results: str, finetune: dict, seed: int) -> Dict[
                MMSSL_US_NNUNET_ITERS=str(finetune['iters']),
                MMSSL_US_NNUNET_VAL_ITERS=str(finetune['val_iters']),
                MMSSL_US_NNUNET_SEED=str(seed), nnUNet_compile='f',
+               # the test split is predicted and scored here: nnU-Net's own final validation
+               # (a mirrored sliding-window pass over the validation cases) is not read
+               MMSSL_US_NNUNET_FINAL_VAL='0',
                # nnU-Net's final validation exports in a pool of this many spawned processes
                # (8 by default, each importing torch): one on a small CPU machine
                nnUNet_def_n_proc=env.get('nnUNet_def_n_proc', '1'))

@@ -3,7 +3,9 @@
 nnU-Net's ``nnUNetTrainer_5epochs`` still runs 250 training and 50 validation iterations an
 epoch; this one reads its length from the environment, so that one class serves the tests and
 the study: ``MMSSL_US_NNUNET_EPOCHS`` (default 5), ``MMSSL_US_NNUNET_ITERS`` (training
-iterations per epoch, default 5) and ``MMSSL_US_NNUNET_VAL_ITERS`` (default 2); ``MMSSL_US_NNUNET_SEED`` seeds Python's, numpy's
+iterations per epoch, default 5) and ``MMSSL_US_NNUNET_VAL_ITERS`` (default 2); ``MMSSL_US_NNUNET_FINAL_VAL=0`` skips nnU-Net's
+final validation (its sliding-window, mirrored prediction of every validation case, which the
+study does not read: it predicts its own test split); ``MMSSL_US_NNUNET_SEED`` seeds Python's, numpy's
 and torch's generators before the network is built (with ``nnUNet_n_proc_DA=0`` the batches
 and augmentation are drawn in this process, so a seed repeats a CPU run). Point
 ``nnUNet_extTrainer`` at this folder (:data:`mmssl_us.volume.nnunet.TRAINERS_DIR`) and run
@@ -70,6 +72,16 @@ class nnUNetTrainerMMSSLShort(nnUNetTrainer):
             with open(path + '.tmp', 'w', encoding='utf-8') as f:
                 json.dump(logging, f)
             os.replace(path + '.tmp', path)
+
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        """nnU-Net's final validation, unless ``MMSSL_US_NNUNET_FINAL_VAL`` is ``0``."""
+        flag = os.environ.get('MMSSL_US_NNUNET_FINAL_VAL', '1')
+        if flag not in ('0', '1'):
+            raise ValueError(f'MMSSL_US_NNUNET_FINAL_VAL must be 0 or 1, got {flag!r}')
+        if flag == '0':
+            self.print_to_log_file('final validation skipped (MMSSL_US_NNUNET_FINAL_VAL=0)')
+            return
+        super().perform_actual_validation(save_probabilities)
 
     def plot_network_architecture(self):
         """Skipped: nnU-Net's graph plot needs hiddenlayer and takes time on CPU."""
