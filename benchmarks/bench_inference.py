@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-KNEE = osp.join(ROOT, 'configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py')
+KNEE = osp.join('configs', 'fcn', 'fcn_r50-d8-random_1xb16-40k_knee-256x256.py')
 
 CHILD = r'''
 import json, os.path as osp, sys, time
@@ -56,10 +56,10 @@ print('RESULT ' + json.dumps(dict(module=mmssl_us.__file__, seconds=wall, images
 '''
 
 
-def _run(tree: str, n: int, batch: int) -> dict:
+def _run(tree: str, n: int, batch: int, config: str) -> dict:
     env = dict(os.environ, PYTHONPATH=tree, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, '-c', CHILD, KNEE, tmp, str(n), str(batch)],
+        out = subprocess.run([sys.executable, '-c', CHILD, config, tmp, str(n), str(batch)],
                              env=env, capture_output=True, text=True, cwd=tree)
     if out.returncode != 0:
         raise RuntimeError(f'benchmark on {tree} failed:\n{out.stderr[-3000:]}')
@@ -73,8 +73,11 @@ def main() -> None:
     parser.add_argument('--n', type=int, default=32, help='images (default 32)')
     parser.add_argument('--batch-size', type=int, default=8, help='new code\'s batch (8)')
     args = parser.parse_args()
+    # the old tree's knee config for both: the same pipeline, so the figures differ by the
+    # inference code only (later configs read with LoadUltrasoundFrame, which the old code lacks)
+    config = osp.join(osp.abspath(args.old), KNEE)
     for name, tree in (('old', osp.abspath(args.old)), ('new', ROOT)):
-        r = _run(tree, args.n, args.batch_size)
+        r = _run(tree, args.n, args.batch_size, config)
         print(f'{name}: {r["images"]} images 64x64 in {r["seconds"]:.2f} s = '
               f'{r["images"] / r["seconds"]:.1f} images/s (batch {r["batch"]}, 1 thread, '
               f'{r["module"]})')
