@@ -123,7 +123,8 @@ def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
                        log: Callable[[str], None] = print) -> None:
     """Run the leakage report (:func:`mmssl_us.data.leakage.find_leakage`) on the study's data
     before any training; stop on cross-split leakage unless ``study.leakage == 'warn'``
-    (``'off'`` skips the check). The report goes to ``<work_dir>/leakage.json``."""
+    (``'off'`` skips the check); ``study.leakage_near_bits`` sets its near-duplicate
+    threshold. The report goes to ``<work_dir>/leakage.json``."""
     mode = setting(study, 'leakage')
     if mode not in ('stop', 'warn', 'off'):
         raise ValueError(f"study.leakage must be 'stop', 'warn' or 'off', got {mode!r}")
@@ -141,7 +142,9 @@ def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
 
     from ..data.leakage import find_leakage
     from ..fileio import atomic_write
-    report = find_leakage(root, splits=splits, pool=pool)
+    near = setting(study, 'leakage_near_bits')
+    report = find_leakage(root, splits=splits, pool=pool,
+                          **({} if near is None else dict(near_bits=near)))
     if work_dir is not None:
         atomic_write(osp.join(work_dir, 'leakage.json'), json.dumps(report.to_dict(), indent=1))
     log(report.summary(max_files=3))

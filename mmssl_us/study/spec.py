@@ -102,6 +102,9 @@ STUDY_KEYS: Dict[str, Key] = dict(
     tsne=Key(dict(split=ANY, max_images=ANY, color=ANY, points_per_image=ANY), None, False,
              't-SNE of the initial backbones'),
     leakage=Key(ANY, 'stop', False, "the leakage guard: 'stop', 'warn' or 'off'"),
+    # None: mmssl_us.data.exclusion.NEAR_DUPLICATE_BITS (24), the pool exclusion's threshold
+    leakage_near_bits=Key(ANY, None, False, "the leakage guard's near-duplicate threshold "
+                          '(difference-hash bits of 256); exact copies are always found'),
 )
 #: the schema tree :func:`check_study` walks (each key's ``schema``)
 STUDY_SPEC: Dict[str, Any] = {name: key.schema for name, key in STUDY_KEYS.items()}
@@ -209,6 +212,8 @@ def check_study(study: Any, source: str = 'the study config') -> None:
                 check_choice(f'study.{key}', study[key], (True, False))
         if 'leakage' in study:
             check_choice('study.leakage', study['leakage'], ('stop', 'warn', 'off'))
+        if study.get('leakage_near_bits') is not None:
+            check_int('study.leakage_near_bits', study['leakage_near_bits'], 0, 255)
         pool = study.get('pool') or {}
         for key in ('splits', 'extra'):
             if key in pool and not (_is_list(pool[key])

@@ -127,6 +127,38 @@ def test_the_study_stops_on_cross_split_leakage(tmp_path):
         check_data_leakage(str(root), {'leakage': 'maybe'}, str(tmp_path), lines.append)
 
 
+def test_the_leakage_threshold_is_the_studys(tmp_path):
+    """study.leakage_near_bits sets the near-duplicate threshold; exact copies stop at any."""
+    import shutil
+
+    import cv2
+    import numpy as np
+    import pytest
+
+    from mmssl_us.data.index import FileIndex
+    from mmssl_us.study.data import check_data_leakage
+    root = tmp_path / 'd'
+    for split in ('train', 'test'):
+        (root / 'images' / split).mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (64, 64)).astype(np.uint8), (9, 9), 3)
+    cv2.imwrite(str(root / 'images' / 'test' / 'T_0.png'), img)
+    cv2.imwrite(str(root / 'images' / 'train' / 'A_0.png'), np.clip(
+        img.astype(int) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8))
+    index = FileIndex(None)
+    bits = int(np.unpackbits(index.packed_dhash(str(root / 'images' / 'test' / 'T_0.png')) ^
+                             index.packed_dhash(str(root / 'images' / 'train' / 'A_0.png'))).sum())
+    assert 0 < bits <= 24  # a near duplicate at the default threshold
+    lines = []
+    with pytest.raises(ValueError, match='cross-split leakage'):
+        check_data_leakage(str(root), {}, str(tmp_path), lines.append)
+    check_data_leakage(str(root), {'leakage_near_bits': bits - 1}, str(tmp_path), lines.append)
+    assert f'<= {bits - 1} of 256 bits' in '\n'.join(lines)
+    shutil.copy(root / 'images' / 'test' / 'T_0.png', root / 'images' / 'train' / 'B_0.png')
+    with pytest.raises(ValueError, match='cross-split leakage'):  # an exact copy, at 0 bits
+        check_data_leakage(str(root), {'leakage_near_bits': 0}, str(tmp_path), lines.append)
+
+
 def test_each_converter_name_is_a_converter_function():
     """Issue 19: CONVERTERS maps a dataset name to a function name of
     mmssl_us.data.converters (its comment said (module, function) pairs)."""

@@ -51,6 +51,7 @@ def _run(cfg, work, cfg_options=None):
     (dict(seeds=[0, 0]), r'study.seeds lists 0 more than once'),
     (dict(fractions=[0.1, 0.10, 1.0]), r'study.fractions lists 0.1 more than once'),
     (dict(leakage='stopp'), r"study.leakage must be 'stop', 'warn' or 'off'"),
+    (dict(leakage_near_bits=300), r'study.leakage_near_bits must be'),
     (dict(pool=dict(extra='/one/folder')), r'study.pool.extra must be a list'),
 ])
 def test_a_bad_study_value_stops_before_any_work(tmp_path, changes, match):

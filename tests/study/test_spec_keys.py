@@ -26,7 +26,8 @@ OTHER = dict(data_root='data/y', synthetic=dict(patients=4), convert=dict(datase
              pool=dict(splits=['train']), pretrain=dict(simclr=dict(config='missing.py')),
              probe=dict(fraction=0.2), extra_inits=dict(imagenet='b.pth'),
              finetune=dict(config='n.py'), inits=['random'], fractions=[1.0], seeds=[0, 1],
-             baseline='densecl', same_start=False, tsne=dict(split='val'), leakage='warn')
+             baseline='densecl', same_start=False, tsne=dict(split='val'), leakage='warn',
+             leakage_near_bits=8)
 
 
 def test_every_key_has_an_other_value_here():
