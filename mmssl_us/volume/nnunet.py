@@ -29,10 +29,13 @@ TRAINERS_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'trainers')
 
 
 @contextlib.contextmanager
-def nnunet_env(raw: str, preprocessed: str, results: str, **extra: str) -> Iterator[None]:
-    """Set nnU-Net's folders (and ``extra`` variables) in ``os.environ`` for a block."""
-    values = dict(nnUNet_raw=raw, nnUNet_preprocessed=preprocessed, nnUNet_results=results,
-                  **extra)
+def nnunet_env(raw: Optional[str] = None, preprocessed: Optional[str] = None,
+               results: Optional[str] = None, **extra: str) -> Iterator[None]:
+    """Set nnU-Net's folders (those given) and ``extra`` variables in ``os.environ`` for a
+    block; the previous values come back after it."""
+    values = {k: v for k, v in dict(nnUNet_raw=raw, nnUNet_preprocessed=preprocessed,
+                                    nnUNet_results=results).items() if v is not None}
+    values.update(extra)
     old = {k: os.environ.get(k) for k in values}
     os.environ.update({k: str(v) for k, v in values.items()})
     try:

@@ -234,10 +234,7 @@ def _env(dirs: Dict[str, str], results: str, finetune: dict, seed: int) -> Dict[
                MMSSL_US_NNUNET_SEED=str(seed), nnUNet_compile='f',
                # the test split is predicted and scored here: nnU-Net's own final validation
                # (a mirrored sliding-window pass over the validation cases) is not read
-               MMSSL_US_NNUNET_FINAL_VAL='0',
-               # nnU-Net's final validation exports in a pool of this many spawned processes
-               # (8 by default, each importing torch): one on a small CPU machine
-               nnUNet_def_n_proc=env.get('nnUNet_def_n_proc', '1'))
+               MMSSL_US_NNUNET_FINAL_VAL='0')
     return env
 
 
@@ -275,28 +272,16 @@ def predict_test(model_dir: str, fold: int, images_ts: str, out_dir: str) -> Non
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 
-    from .nnunet import TRAINERS_DIR
-    old = os.environ.get('nnUNet_extTrainer')
-    os.environ['nnUNet_extTrainer'] = TRAINERS_DIR  # the predictor finds the trainer by name
-    try:
-        _predict(nnUNetPredictor, torch, model_dir, fold, images_ts, out_dir)
-    finally:
-        if old is None:
-            os.environ.pop('nnUNet_extTrainer', None)
-        else:
-            os.environ['nnUNet_extTrainer'] = old
-
-
-def _predict(nnUNetPredictor, torch, model_dir: str, fold: int, images_ts: str,
-             out_dir: str) -> None:
-    predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
-                                perform_everything_on_device=False,
-                                device=torch.device('cpu'), verbose=False, allow_tqdm=False)
-    predictor.initialize_from_trained_model_folder(osp.dirname(model_dir), use_folds=(fold, ),
-                                                   checkpoint_name='checkpoint_best.pth')
-    os.makedirs(out_dir, exist_ok=True)
-    predictor.predict_from_files_sequential(images_ts, out_dir, save_probabilities=False,
-                                            overwrite=True)
+    from .nnunet import TRAINERS_DIR, nnunet_env
+    with nnunet_env(nnUNet_extTrainer=TRAINERS_DIR):  # the predictor finds it by name
+        predictor = nnUNetPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=False,
+                                    perform_everything_on_device=False,
+                                    device=torch.device('cpu'), verbose=False, allow_tqdm=False)
+        predictor.initialize_from_trained_model_folder(
+            osp.dirname(model_dir), use_folds=(fold, ), checkpoint_name='checkpoint_best.pth')
+        os.makedirs(out_dir, exist_ok=True)
+        predictor.predict_from_files_sequential(images_ts, out_dir, save_probabilities=False,
+                                                overwrite=True)
 
 
 def _digest(settings: dict) -> str:

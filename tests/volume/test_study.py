@@ -178,3 +178,20 @@ def test_volume_configs_go_to_the_3d_study(tmp_path, monkeypatch):
     from mmengine.config import Config
     checked = vs.check_volume_study(Config.fromfile(config).volume.to_dict())
     assert checked['inits'] == ['random', 'genesis', 'genesis_start']
+
+
+def test_nnunet_env_sets_only_what_it_is_given_and_restores(monkeypatch):
+    """predict_test sets the trainer folder alone; the folders a caller set stay as they were."""
+    import os
+
+    from mmssl_us.volume.nnunet import nnunet_env
+    monkeypatch.setenv('nnUNet_raw', '/mine')
+    for name in ('nnUNet_extTrainer', 'nnUNet_results'):
+        monkeypatch.delenv(name, raising=False)
+    with nnunet_env(nnUNet_extTrainer='/trainers'):
+        assert os.environ['nnUNet_extTrainer'] == '/trainers'
+        assert os.environ['nnUNet_raw'] == '/mine'
+    assert 'nnUNet_extTrainer' not in os.environ and os.environ['nnUNet_raw'] == '/mine'
+    with nnunet_env('/r', '/p', '/s'):
+        assert (os.environ['nnUNet_raw'], os.environ['nnUNet_results']) == ('/r', '/s')
+    assert os.environ['nnUNet_raw'] == '/mine' and 'nnUNet_results' not in os.environ
