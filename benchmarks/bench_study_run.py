@@ -1,19 +1,27 @@
-"""Where the time of one study fine-tuning run goes, before and after the evaluation speed-up.
+"""Where the time of one study fine-tuning run goes, and what two cheaper settings save.
 
 Runs :func:`mmssl_us.study.finetune.finetune_once` (random init, the quickstart's FCN R18-D8
-recipe) on a generated synthetic knee set, alternating two settings run by run so that load
-from other processes hits both alike:
+recipe) on a generated synthetic knee set (or ``--data``), alternating two settings run by run
+so that load from other processes hits both alike. ``--compare`` picks the pair:
 
-- ``before``: validation and test one image per forward pass (the loaders' ``batch_size=1`` of
-  the segmentation configs);
-- ``after``: ``eval_batch_size`` images per forward pass (whole images of one size, so the
-  metrics cannot change: the script checks the test mIoU and the validation curve are equal).
+- ``eval-batch`` (default): validation and test one image per forward pass (``before``: the
+  loaders' ``batch_size=1`` of the segmentation configs) against ``--eval-batch`` images per
+  pass (``after``; whole images of one size, so the metrics cannot change: the script checks
+  that the test mIoU and the validation curve are equal and exits 1 otherwise);
+- ``output-stride``: the backbone at output stride 8 (``D8``: mmseg's FCN R-D8, strides
+  (1, 2, 1, 1), dilations (1, 1, 2, 4)) against output stride 16 (``D16``: strides
+  (1, 2, 2, 1), dilations (1, 1, 1, 2); the last stage still dilated, as mmseg's
+  DeepLabV3+/PSPNet D16 variants). This one changes the model: the script prints each run's
+  best val mIoU (the figure a protocol is chosen on) and its test mIoU, which is not for
+  choosing.
 
 It prints, per run and as medians, the seconds spent building the runner, in training steps,
 in validation passes and in the test, and the total.
 
     python benchmarks/bench_study_run.py                       # 2 x 2 runs of 100 iterations
     python benchmarks/bench_study_run.py --iters 400 --val-interval 50 --repeats 1
+    python benchmarks/bench_study_run.py --compare output-stride --data data/knee \
+        --iters 600 --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1
 """
 import argparse
 import json
@@ -39,17 +47,35 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=64)
     p.add_argument('--lr', type=float, default=0.01)
     p.add_argument('--data', default=None, help='existing knee-layout folder (default: make one)')
+    p.add_argument('--compare', choices=sorted(COMPARE), default='eval-batch')
+    p.add_argument('--fraction', type=float, default=1.0, help='label fraction of every run')
+    p.add_argument('--warmup', type=int, default=None,
+                   help='warm-up iterations (default: iters // 20)')
     return p.parse_args(argv)
 
 
-def spec(args, eval_batch):
+#: --compare: the two settings, each as (eval batch size or None for --eval-batch, extra
+#: config overrides)
+COMPARE = {
+    'eval-batch': {'before': (1, {}), 'after': (None, {})},
+    'output-stride': {
+        'D8': (None, {'model.backbone.strides': (1, 2, 1, 1),
+                      'model.backbone.dilations': (1, 1, 2, 4)}),
+        'D16': (None, {'model.backbone.strides': (1, 2, 2, 1),
+                       'model.backbone.dilations': (1, 1, 1, 2)})},
+}
+
+
+def spec(args, eval_batch, extra=None):
+    warmup = args.warmup if args.warmup is not None else max(1, args.iters // 20)
     return dict(config=CONFIG,
                 shrink=dict(crop_size=args.crop, img_scale=args.size, max_iters=args.iters,
                             val_interval=args.val_interval, batch_size=8, depth=18,
                             head_channels=128, num_workers=0,
-                            warmup_iters=max(1, args.iters // 20), eval_batch_size=eval_batch),
-                cfg_options={'log_level': 'WARNING', 'optim_wrapper.optimizer.lr': args.lr,
-                             'default_hooks.checkpoint.interval': args.iters})
+                            warmup_iters=warmup, eval_batch_size=eval_batch),
+                cfg_options=dict({'log_level': 'WARNING', 'optim_wrapper.optimizer.lr': args.lr,
+                                  'default_hooks.checkpoint.interval': args.iters},
+                                 **(extra or {})))
 
 
 def main(argv=None):
@@ -66,24 +92,31 @@ def main(argv=None):
                            size=(args.size, args.size), progress_every=10**9)
         print(f'data: {3 * args.patients} patients x 4 frames in {data} '
               f'({time.perf_counter() - t0:.1f} s)')
-    settings = {'before': 1, 'after': args.eval_batch}
+    settings = {name: (args.eval_batch if batch is None else batch, extra)
+                for name, (batch, extra) in COMPARE[args.compare].items()}
     rows = {name: [] for name in settings}
     for rep in range(args.repeats):
-        for name, batch in settings.items():
-            row = finetune_once(RunKey('random', 1.0, 0), spec(args, batch),
+        for name, (batch, extra) in settings.items():
+            row = finetune_once(RunKey('random', args.fraction, 0), spec(args, batch, extra),
                                 None, osp.join(tmp, f'{name}_{rep}'), data)
             rows[name].append(row)
             print(f'{name} (eval batch {batch}) run {rep + 1}: ' + ', '.join(
                 f'{k[8:] or "total"} {row[k]:.1f} s' for k in PHASES) +
+                f' | best val mIoU {row["best_val"]:.2f} at {row["best_iter"]}'
                 f' | test mIoU {row["mIoU"]:.2f}', flush=True)
     print(f'\nmedian seconds per run ({args.iters} iterations, validation every '
-          f'{args.val_interval}, {args.repeats} run(s) each):')
-    print('| setting | runner build | training steps | validation | test | total |')
-    print('|---|---|---|---|---|---|')
+          f'{args.val_interval}, label fraction {args.fraction:g}, {args.repeats} run(s) '
+          'each):')
+    print('| setting | runner build | training steps | validation | test | total | '
+          'best val mIoU |')
+    print('|---|---|---|---|---|---|---|')
     for name in settings:
         med = [statistics.median(r[k] for r in rows[name]) for k in PHASES]
-        print(f'| {name} (eval batch {settings[name]}) | ' +
-              ' | '.join(f'{m:.1f}' for m in med) + ' |')
+        val = statistics.median(r['best_val'] for r in rows[name])
+        print(f'| {name} (eval batch {settings[name][0]}) | ' +
+              ' | '.join(f'{m:.1f}' for m in med) + f' | {val:.2f} |')
+    if args.compare != 'eval-batch':
+        return 0
     same = all(a['mIoU'] == b['mIoU'] and json.loads(a['curve']) == json.loads(b['curve'])
                for a, b in zip(rows['before'], rows['after']))
     print(f'\ntest mIoU and validation curves identical before/after: {same}')

@@ -45,7 +45,7 @@ from .fingerprint import (check_fingerprint, check_run_digests, record_fingerpri
 from .pretraining import START_SUFFIX, Pretrained, pretrain
 from .report import write_report
 from .results import append_row, read_results
-from .spec import STUDY_SPEC, check_fractions, check_seeds, check_study, setting
+from .spec import STUDY_KEYS, check_fractions, check_seeds, check_study, setting
 
 __all__ = ['RunKey', 'plan_runs', 'run_study', 'load_study_cfg', 'format_duration', 'Progress',
            'ensure_data', 'pretrain', 'check_inits', 'STUDY_KEYS']
@@ -156,10 +156,6 @@ def load_study_cfg(study_cfg_path: str, cfg_options: Optional[Dict] = None):
     study = cfg.study.to_dict() if hasattr(cfg.study, 'to_dict') else cfg.study
     check_study(study, study_cfg_path)  # every level, before any work
     return cfg
-
-
-#: the keys a ``study`` dict may hold (see the module docs and :mod:`.data`)
-STUDY_KEYS = frozenset(STUDY_SPEC)
 
 
 def run_study(study_cfg_path: str, work_dir: Optional[str] = None,

@@ -13,6 +13,9 @@ imports mmseg or mmpretrain (docs/CONTRACTS.md). Modules:
   ``nnunetv2``).
 - :mod:`.trainers`: the short nnU-Net trainer for CPU runs, found through nnU-Net's
   ``nnUNet_extTrainer`` (needs ``nnunetv2``).
+- :mod:`.study`: the 3D sample-efficiency study (``configs/study/volume_quickstart.py``):
+  data, planning, Genesis pretraining, the random / same-start / pretrained nnU-Net runs at
+  each ratio, and their report (needs ``nnunetv2``).
 
 Importing this package is cheap; ``nnunetv2`` (optional, ``tools/setup.sh``) is imported by
 the modules that need it only.

@@ -24,7 +24,7 @@ the loading step replaced by mmseg's ``LoadImageFromNDArray``, as mmseg's ``infe
 does for arrays.
 
 Refusals, each naming the file: a checkpoint that does not fit the config's model
-(:func:`mmssl_us.launch.check_checkpoint_fits`, counts and first keys), one that cannot be read
+(:func:`mmssl_us.checkpoint.check_checkpoint_fits`, counts and first keys), one that cannot be read
 (:class:`mmssl_us.checkpoint.CorruptCheckpointError`) or needs unsafe types; an image that is not
 an image, or has more than 8 bits per sample (refused as training refuses it,
 :func:`mmssl_us.seg.datasets.checks.image_size`); a video OpenCV cannot open. All image headers

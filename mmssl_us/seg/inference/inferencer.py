@@ -3,7 +3,7 @@
 :class:`SegInferencer` subclasses :class:`mmseg.apis.MMSegInferencer` and changes what it must:
 
 * weights: the checkpoint is read with :func:`mmssl_us.checkpoint.safe_load` (no arbitrary
-  unpickling), checked against the model (:func:`mmssl_us.launch.check_checkpoint_fits`) and
+  unpickling), checked against the model (:func:`mmssl_us.checkpoint.check_checkpoint_fits`) and
   loaded strictly (``partial_load`` relaxes both);
 * pipeline: the config's own test pipeline (``test_pipeline`` or the test dataset's), without
   ``LoadAnnotations``, with pixels as stored (:func:`mmssl_us.seg.datasets.checks.stored_orientation`);
