@@ -5,7 +5,7 @@ Configs pull in the host-specific parts through ``custom_imports``:
 
 * ``mmssl_us.pretrain`` registers pretraining components into mmpretrain,
 * ``mmssl_us.seg`` registers segmentation components into mmsegmentation,
-* ``mmssl_us.transforms`` registers ultrasound transforms into mmengine's root ``TRANSFORMS`` registry, so that
-  both hosts find them.
+* ``mmssl_us.transforms`` registers ultrasound transforms into mmengine's root ``TRANSFORMS``
+  registry, so that both hosts find them.
 """
 __version__ = '0.1.0'

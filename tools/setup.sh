@@ -4,7 +4,8 @@
 # installed, mmdetection 3.3.0 for the detection transfer (configs/faster_rcnn): when that step
 # fails the set-up says so and finishes without it (tests that need mmdet skip); tensorboard
 # (optional the same way) for tools/train.py --tensorboard / MMSSL_US_TENSORBOARD=1; nnunetv2
-# 2.8.x (optional the same way) for the 3D path (mmssl_us/volume, configs/study/volume_quickstart.py).
+# 2.8.x (optional the same way) for the 3D path (mmssl_us/volume,
+# configs/study/volume_quickstart.py).
 #
 # Idempotent: a second run checks what is installed and installs nothing it does not need.
 # Where the base Python already has torch (a GPU box with its own CUDA build), the venv sees it

@@ -140,11 +140,11 @@ def check_data_leakage(root: str, study: Dict, work_dir: Optional[str],
         return
     import json
 
-    from ..data.leakage import find_leakage
+    from ..data.leakage import NEAR_DUPLICATE_BITS, find_leakage
     from ..fileio import atomic_write
     near = setting(study, 'leakage_near_bits')
     report = find_leakage(root, splits=splits, pool=pool,
-                          **({} if near is None else dict(near_bits=near)))
+                          near_bits=NEAR_DUPLICATE_BITS if near is None else near)
     if work_dir is not None:
         atomic_write(osp.join(work_dir, 'leakage.json'), json.dumps(report.to_dict(), indent=1))
     log(report.summary(max_files=3))

@@ -4,8 +4,7 @@ one seed; the checkpoint that scored best on the validation split (mmengine's
 ``CheckpointHook(save_best='mIoU')``) is evaluated once on the test split, never the last
 iterate. The validation curve is kept for the report.
 mmengine is imported at module level (its ``Hook`` base); mmseg (through
-:mod:`mmssl_us.seg`) inside the functions
-that run a fine-tuning."""
+:mod:`mmssl_us.seg`) inside the functions that run a fine-tuning."""
 from __future__ import annotations
 
 import json
