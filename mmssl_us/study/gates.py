@@ -73,9 +73,10 @@ def last_quarter_rise(curve: Sequence[Sequence[float]],
 
 
 def converged_gate(rows: Sequence[Mapping], rise: float = CONVERGED_RISE,
-                   share: float = CONVERGED_SHARE) -> Gate:
-    """Per arm, the share of runs whose best val mIoU rose by less than ``rise`` over the last
-    quarter of the schedule; the gate fails for every arm below ``share``."""
+                   share: float = CONVERGED_SHARE, metric: str = 'val mIoU') -> Gate:
+    """Per arm, the share of runs whose best ``metric`` (the rows' ``curve``) rose by less
+    than ``rise`` over the last quarter of the schedule; the gate fails for every arm below
+    ``share``."""
     per_arm: Dict[str, List[Optional[float]]] = {}
     for row in rows:
         if row.get('mIoU') is None:
@@ -96,7 +97,7 @@ def converged_gate(rows: Sequence[Mapping], rise: float = CONVERGED_RISE,
         if unknown:
             detail.append(f'{arm}: {unknown} run(s) with too few validation points to tell '
                           '(counted as not converged)')
-    figure = (f'runs whose best val mIoU rose by < {rise:g} points over the last quarter of '
+    figure = (f'runs whose best {metric} rose by < {rise:g} points over the last quarter of '
               f'the schedule (need >= {100 * share:g}% per arm): ' + '; '.join(parts))
     return Gate('converged', not failing, figure, failing, detail)
 
@@ -142,10 +143,12 @@ def degenerate_gate(rows: Sequence[Mapping], iou: float = DEGENERATE_IOU) -> Gat
     return Gate('degenerate runs', not bad, figure, sorted(bad), detail)
 
 
-def compute_gates(rows: Sequence[Mapping], baseline: str) -> List[Gate]:
-    """The three gates of a study's runs, in report order."""
+def compute_gates(rows: Sequence[Mapping], baseline: str, metric: str = 'val mIoU'
+                  ) -> List[Gate]:
+    """The three gates of a study's runs, in report order; ``metric`` names the curve."""
     rows = [r for r in rows if r.get('mIoU') is not None]
-    return [converged_gate(rows), more_labels_gate(rows, baseline), degenerate_gate(rows)]
+    return [converged_gate(rows, metric=metric), more_labels_gate(rows, baseline),
+            degenerate_gate(rows)]
 
 
 def blocking_reasons(gates: Sequence[Gate], arms: Sequence[str]) -> List[str]:

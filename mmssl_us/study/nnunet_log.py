@@ -29,6 +29,13 @@ def dice_curve(logging: Mapping, key: str = 'mean_fg_dice') -> List[List[float]]
     return [[epoch, 100.0 * v] for epoch, v in enumerate(_series(logging, key), start=1)]
 
 
+def best_epoch(logging: Mapping, key: str = 'ema_fg_dice') -> Optional[int]:
+    """The epoch (from 1) whose checkpoint nnU-Net keeps as ``checkpoint_best.pth``: the first
+    one at the highest ``key`` (it saves on a strict improvement); None for an empty log."""
+    values = _series(logging, key)
+    return values.index(max(values)) + 1 if values else None
+
+
 def time_to_fraction(logging: Mapping, level: float = 0.9,
                      key: str = 'ema_fg_dice') -> Dict[str, Optional[float]]:
     """When ``key`` first reached ``level`` times its final value.

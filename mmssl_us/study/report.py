@@ -32,7 +32,12 @@ def _grid(title: str, cells: List[Summary], inits: List[str], fracs: List[float]
     return lines + ['']
 
 
-def _caveats(rows: List[dict], cells: List[Summary], n_tests: int) -> List[str]:
+#: what an mmseg study's validation curve measures, and its steps (write_report's ``curve``)
+CURVE_MMSEG = dict(metric='val mIoU', step='iteration')
+
+
+def _caveats(rows: List[dict], cells: List[Summary], n_tests: int,
+             step: str = 'iteration') -> List[str]:
     from scipy.stats import t
     ns = [c.n for c in cells]
     lines = ['## What these numbers do not show', '',
@@ -49,8 +54,8 @@ def _caveats(rows: List[dict], cells: List[Summary], n_tests: int) -> List[str]:
               'the 5% level.']
     gaps = [b[0] - a[0] for r in rows for a, b in zip(sorted(r['curve']), sorted(r['curve'])[1:])]
     if gaps:
-        lines.append(f'- Iterations to 90% are known only to the validation interval '
-                     f'(smallest gap seen: {min(gaps):g} iterations).')
+        lines.append(f'- {step.capitalize()}s to 90% are known only to the validation interval '
+                     f'(smallest gap seen: {min(gaps):g} {step}s).')
     absent = sum(r.get('mIoU') is None for r in rows)
     if absent:
         lines.append(f'- {absent} run(s) have no mIoU and are left out of every figure.')
@@ -126,12 +131,15 @@ def design_section(rows: List[dict], design: Optional[Mapping[str, Mapping[str, 
     return lines + ['']
 
 
-def selection_section(rows: List[dict], inits: List[str], fracs: List[float]) -> List[str]:
-    """The iteration selected on val (the test figures are of that checkpoint), per cell."""
+def selection_section(rows: List[dict], inits: List[str], fracs: List[float],
+                      step: str = 'iteration') -> List[str]:
+    """The iteration (``step``) selected on val (the test figures are of that checkpoint),
+    per cell."""
     if not any(r.get('best_iter') is not None for r in rows):
         return []
     sel = [dict(r, mIoU=r['best_iter']) for r in rows if r.get('best_iter') is not None]
-    out = _grid('Iteration selected on val (the checkpoint tested)', cell_stats(sel, 'mIoU'),
+    out = _grid(f'{step.capitalize()} selected on val (the checkpoint tested)',
+                cell_stats(sel, 'mIoU'),
                 inits, fracs, digits=0)
     total = sorted({int(r['max_iters']) for r in rows if r.get('max_iters')})
     if total:
@@ -142,13 +150,15 @@ def selection_section(rows: List[dict], inits: List[str], fracs: List[float]) ->
     return out
 
 
-def plot_learning_curves(rows: List[dict], out_path: str,
-                         inits: Sequence[str]) -> Optional[str]:
-    """Validation mIoU against iteration: one panel per fraction, one line per init (mean over
-    seeds) with a band of ± sd; None where no run has a curve."""
+def plot_learning_curves(rows: List[dict], out_path: str, inits: Sequence[str],
+                         curve: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """Validation mIoU (``curve['metric']``) against iteration (``curve['step']``): one panel
+    per fraction, one line per init (mean over seeds) with a band of ± sd; None where no run
+    has a curve."""
     import numpy as np
     from matplotlib import colormaps
     from matplotlib.figure import Figure
+    curve = dict(CURVE_MMSEG, **(curve or {}))
     fracs = sorted({float(r['fraction']) for r in rows if r.get('curve')})
     if not fracs:
         return None
@@ -167,11 +177,11 @@ def plot_learning_curves(rows: List[dict], out_path: str,
             color = colormaps['tab10'](k % 10)
             ax.plot(its, mean, color=color, label=f'{init} (n={len(curves)})')
             ax.fill_between(its, mean - sd, mean + sd, color=color, alpha=0.2, linewidth=0)
-        ax.set(title=f'fraction {frac:g}', xlabel='fine-tuning iteration')
+        ax.set(title=f'fraction {frac:g}', xlabel=f'fine-tuning {curve["step"]}')
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel('val mIoU (%)')
+    axes[0].set_ylabel(f'{curve["metric"]} (%)')
     axes[-1].legend(fontsize=8)
-    fig.suptitle('Validation mIoU during fine-tuning (mean ± sd over seeds)')
+    fig.suptitle(f'{curve["metric"]} during fine-tuning (mean ± sd over seeds)')
     fig.tight_layout()
     fig.savefig(out_path)
     return out_path
@@ -179,7 +189,8 @@ def plot_learning_curves(rows: List[dict], out_path: str,
 
 def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
                  pretrainings: Optional[Mapping[str, Mapping]] = None,
-                 design: Optional[Mapping[str, Mapping[str, int]]] = None) -> List[str]:
+                 design: Optional[Mapping[str, Mapping[str, int]]] = None,
+                 curve: Optional[Mapping[str, str]] = None) -> List[str]:
     """Write ``results.md``, ``miou_vs_fraction.png`` and ``learning_curves.png`` for a
     results.csv into ``out_dir``; the report opens with the gates (:mod:`.gates`) and a
     verdict that says "cannot tell" where one fails.
@@ -196,10 +207,14 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
         design (Mapping[str, Mapping[str, int]], optional): Per split, ``images`` and
             ``patients`` (:func:`mmssl_us.study.runner.split_sizes`), for the design section.
             Defaults to None.
+        curve (Mapping[str, str], optional): What the rows' ``curve`` measures (``metric``)
+            and what its steps are (``step``), for the gates, tables and plot. Defaults to
+            :data:`CURVE_MMSEG` (val mIoU per iteration).
 
     Returns:
         list[str]: Paths of the markdown report and of the plots.
     """
+    curve = dict(CURVE_MMSEG, **(curve or {}))
     rows = read_results(results_csv)
     if not any(r.get('mIoU') is not None for r in rows):
         raise ValueError(f'{results_csv}: no run with an mIoU to report')
@@ -219,22 +234,23 @@ def write_report(results_csv: str, out_dir: str, baseline: str = 'random',
                        fracs)
     start_arms, changes, probes = diagnostics(pretrainings)
     pairs = paired_rows(rows, comparisons_for(inits, baseline, start_arms), fracs)
-    gates = compute_gates(rows, baseline)
+    gates = compute_gates(rows, baseline, metric=curve['metric'])
     lines[4:4] = (gates_section(gates) + verdict(pairs, start_arms, baseline, gates)
                   + design_section(rows, design))
-    lines += selection_section(rows, inits, fracs)
+    lines += selection_section(rows, inits, fracs, curve['step'])
     lines += paired_table(pairs)
     if baseline not in inits:
         lines += [f'No run has init {baseline!r}: no comparison with it.', '']
     lines += weight_section(changes)
     lines += probe_section(probes)
-    lines += _grid('Iterations to reach 90% of the final mIoU', convergence_stats(rows),
-                   inits, fracs, digits=0)
-    lines += _caveats(rows, miou, sum(d.p_ttest is not None for d, _ in pairs))
+    lines += _grid(f'{curve["step"].capitalize()}s to reach 90% of the final '
+                   f'{curve["metric"]}', convergence_stats(rows), inits, fracs, digits=0)
+    lines += _caveats(rows, miou, sum(d.p_ttest is not None for d, _ in pairs), curve['step'])
     os.makedirs(out_dir, exist_ok=True)
     md = osp.join(out_dir, 'results.md')
     atomic_write(md, '\n'.join(lines))
     png = plot_miou_vs_fraction(rows, osp.join(out_dir, 'miou_vs_fraction.png'), inits)
-    curves_png = plot_learning_curves(rows, osp.join(out_dir, 'learning_curves.png'), inits)
+    curves_png = plot_learning_curves(rows, osp.join(out_dir, 'learning_curves.png'), inits,
+                                      curve)
     probe_png = plot_probe_curves(probes, osp.join(out_dir, 'probe_curves.png'))
     return [md, png] + ([curves_png] if curves_png else []) + ([probe_png] if probe_png else [])

@@ -65,7 +65,10 @@ VOLUME_SPEC: Dict[str, object] = dict(
     dataset_id=501, name='VolumeStudy', label_names=None,
     split=dict(val=0.2, test=0.3, seed=0),
     pretrain=dict(steps=100, batch_size=2, lr=1e-3, seed=0, distortions=None),
-    finetune=dict(epochs=10, iters=10, val_iters=2),
+    # val_iters='all': every val case once an epoch, the same batches every epoch; ema=0: the
+    # best-val checkpoint is the epoch of the best pseudo Dice itself (nnU-Net's 0.9 moving
+    # average has a ten-epoch time constant; see the trainer's docstring)
+    finetune=dict(epochs=10, iters=8, val_iters='all', ema=0.0),
     ratios=[10, 4], seeds=[0, 1], inits=list(ARMS), baseline='random',
 )
 #: the keys a finished run's numbers depend on (recorded, checked on resume)
@@ -126,8 +129,15 @@ def check_volume_study(volume: object, source: str = 'the study config') -> dict
                              "'genesis', which must be in volume.inits too")
         check_choice('volume.baseline', v['baseline'], tuple(inits))
         check_int('volume.dataset_id', v['dataset_id'], low=1, high=999)
-        for key in ('epochs', 'iters', 'val_iters'):
+        for key in ('epochs', 'iters'):
             check_int(f'volume.finetune.{key}', v['finetune'][key], low=1)
+        val_iters = v['finetune']['val_iters']
+        if val_iters != 'all' and (isinstance(val_iters, bool) or not isinstance(val_iters, int)
+                                   or val_iters < 1):
+            raise ValueError("volume.finetune.val_iters must be a positive int or 'all' (every "
+                             f'val case once an epoch), got {val_iters!r}')
+        check_float('volume.finetune.ema', v['finetune']['ema'], low=0, high=1,
+                    high_open=True)
         check_int('volume.pretrain.steps', v['pretrain']['steps'], low=1)
         check_int('volume.pretrain.batch_size', v['pretrain']['batch_size'], low=1)
         if v['src'] is None:
@@ -231,6 +241,7 @@ def _env(dirs: Dict[str, str], results: str, finetune: dict, seed: int) -> Dict[
                MMSSL_US_NNUNET_EPOCHS=str(finetune['epochs']),
                MMSSL_US_NNUNET_ITERS=str(finetune['iters']),
                MMSSL_US_NNUNET_VAL_ITERS=str(finetune['val_iters']),
+               MMSSL_US_NNUNET_EMA=repr(float(finetune['ema'])),
                MMSSL_US_NNUNET_SEED=str(seed), nnUNet_compile='f',
                # the test split is predicted and scored here: nnU-Net's own final validation
                # (a mirrored sliding-window pass over the validation cases) is not read
@@ -385,7 +396,7 @@ def _prepare(v: dict, work_dir: str, log: Callable[[str], None]) -> dict:
 
 def _run_locked(v: dict, work_dir: str, log: Callable[[str], None], train_fn: Callable,
                 predict_fn: Callable, prepare_fn: Callable) -> str:
-    from ..study.nnunet_log import dice_curve, time_to_fraction
+    from ..study.nnunet_log import best_epoch, dice_curve, time_to_fraction
     from ..study.report import write_report
     from ..study.results import append_row, read_results
     settings = {k: v[k] for k in VOLUME_RESULT_KEYS}
@@ -456,6 +467,7 @@ def _run_locked(v: dict, work_dir: str, log: Callable[[str], None], train_fn: Ca
                    ratio=ratio, labelled=len(cases), **scores,
                    curve=json.dumps(dice_curve(logging, 'ema_fg_dice')),
                    epochs_to_90=to90['epochs'], seconds_to_90=to90['seconds'],
+                   best_iter=best_epoch(logging),  # the epoch of checkpoint_best.pth
                    train_seconds=round(t_train, 1), work_dir=run_dir, settings=digest)
         append_row(results_csv, row)
         durations.append(time.time() - t0)
@@ -469,7 +481,8 @@ def _run_locked(v: dict, work_dir: str, log: Callable[[str], None], train_fn: Ca
                                     else None, weight_change=None, probe=[])} \
         if 'genesis' in v['inits'] else None
     paths = write_report(results_csv, work_dir, baseline=v['baseline'],
-                         pretrainings=pretrainings, design=design)
+                         pretrainings=pretrainings, design=design,
+                         curve=dict(metric='val pseudo-Dice', step='epoch'))
     with open(paths[0], encoding='utf-8') as f:
         log(f.read())
     for p in paths:

@@ -148,3 +148,23 @@ def test_one_seed_gives_no_verdict_on_pretraining(tmp_path):
     text = open(paths[0]).read()
     assert 'did **not** measurably help' not in text and 'itself helped here' not in text
     assert 'whether densecl pretraining helped here **cannot be told**: 1 paired seed(s)' in text
+
+
+def test_a_report_names_the_curve_it_was_given(tmp_path):
+    """The 3D study's curve is nnU-Net's val pseudo-Dice per epoch: the gates, tables and plot
+    say so instead of "val mIoU" and "iteration"."""
+    csv = tmp_path / 'results.csv'
+    rows = [dict(_row('random', f, s, 60.0 + 10 * f, [[e, 50.0 + e] for e in range(1, 9)]),
+                 best_iter=7) for f in (0.4, 1.0) for s in range(2)]
+    _write(csv, rows)
+    paths = write_report(str(csv), str(tmp_path),
+                         curve=dict(metric='val pseudo-Dice', step='epoch'))
+    text = open(paths[0]).read()
+    assert 'runs whose best val pseudo-Dice rose by < 1 points' in text
+    assert '## Epoch selected on val (the checkpoint tested)' in text
+    assert 'Epochs to reach 90% of the final val pseudo-Dice' in text
+    assert 'smallest gap seen: 1 epochs' in text
+    assert 'val mIoU' not in text and 'Iteration' not in text
+    # the default stays mmseg's
+    default = open(write_report(str(csv), str(tmp_path / 'd'))[0]).read()
+    assert 'runs whose best val mIoU rose' in default and '## Iteration selected' in default

@@ -1,7 +1,7 @@
 """nnU-Net's per-epoch log -> the study's Dice curve and time to 90% of the final value."""
 import pytest
 
-from mmssl_us.study.nnunet_log import dice_curve, time_to_fraction
+from mmssl_us.study.nnunet_log import best_epoch, dice_curve, time_to_fraction
 
 
 def _log(values, t0=1000.0, epoch_seconds=10.0):
@@ -32,3 +32,11 @@ def test_missing_or_unknown_keys_are_named():
         time_to_fraction(dict(mean_fg_dice=[0.1]))
     with pytest.raises(ValueError, match="'dice'"):
         dice_curve(_log([0.1]), key='dice')
+
+
+def test_the_best_epoch_is_the_first_at_the_highest_value():
+    # nnU-Net saves checkpoint_best on a strict improvement: a tie keeps the earlier epoch
+    assert best_epoch(_log([0.2, 0.7, 0.6, 0.7, 0.5])) == 2
+    assert best_epoch(_log([0.2, 0.7, 0.6, 0.7, 0.5]), 'mean_fg_dice') == 2
+    assert best_epoch(_log([0.9, 0.1])) == 1
+    assert best_epoch(dict(ema_fg_dice=[])) is None

@@ -129,3 +129,36 @@ def test_one_epoch_nnunet_finetune_starts_from_exactly_those_weights(planned):
     moved = [k for k in saved if '.seg_layers.' not in k and k.endswith('weight')
              and not torch.equal(final['network_weights'][k], saved[k])]
     assert moved  # it trained from there
+
+
+@pytest.mark.slow
+def test_whole_split_validation_and_selection_on_the_epochs_dice(planned):
+    """VAL_ITERS=all validates every val case each epoch; EMA=0 selects checkpoint_best on the
+    epoch's own pseudo Dice; the progress plot is drawn at the end."""
+    import json
+
+    from nnunetv2.run.run_training import get_trainer_from_args
+    dirs = dict(planned['dirs'], results=str(planned['root'] / 'res_whole'))  # its own folder
+    with nn.nnunet_env(**dirs, nnUNet_n_proc_DA='0',
+                       nnUNet_extTrainer=nn.TRAINERS_DIR, MMSSL_US_NNUNET_EPOCHS='3',
+                       MMSSL_US_NNUNET_ITERS='1', MMSSL_US_NNUNET_VAL_ITERS='all',
+                       MMSSL_US_NNUNET_EMA='0', MMSSL_US_NNUNET_SEED='0',
+                       MMSSL_US_NNUNET_FINAL_VAL='0'):
+        trainer = get_trainer_from_args(str(DATASET), '3d_fullres', 0,
+                                        'nnUNetTrainerMMSSLShort', device=torch.device('cpu'))
+        trainer.run_training()
+    out = trainer.output_folder
+    n_val = len(trainer.get_tr_and_val_datasets()[1].identifiers)
+    assert n_val >= 1
+    assert trainer.num_val_iterations_per_epoch == -(-n_val // trainer.batch_size)
+    logs = [f for f in os.listdir(out) if f.endswith('.txt')]
+    assert len(logs) == 1
+    text = open(osp.join(out, logs[0])).read()
+    assert f'validation: all {n_val} validation cases every epoch' in text
+    log = json.load(open(osp.join(out, 'training_log.json')))
+    assert log['ema_fg_dice'] == log['mean_fg_dice'] and len(log['mean_fg_dice']) == 3
+    best = torch.load(osp.join(out, 'checkpoint_best.pth'), weights_only=False)
+    dice = log['mean_fg_dice']
+    # nnU-Net stores the number of epochs done: the first epoch of the best Dice, from 1
+    assert best['current_epoch'] == dice.index(max(dice)) + 1
+    assert osp.isfile(osp.join(out, 'progress.png'))

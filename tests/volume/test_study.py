@@ -50,7 +50,7 @@ def fake_train(calls, quality):
         run_dir = osp.join(results, 'Dataset501_X', 'T', f'fold_{fold}')
         os.makedirs(run_dir, exist_ok=True)
         calls.append((osp.basename(results), fold, weights, seed))
-        ema = [0.2, 0.5, 0.8, 0.85, 0.9]
+        ema = [0.2, 0.5, 0.8, 0.9, 0.85]
         with open(osp.join(run_dir, 'training_log.json'), 'w') as f:
             json.dump(dict(mean_fg_dice=ema, ema_fg_dice=ema,
                            epoch_start_timestamps=[0, 10, 20, 30, 40],
@@ -96,8 +96,9 @@ def test_the_study_runs_every_arm_on_nested_draws_and_reports(tmp_path):
     by = {(r['init'], r['ratio'], r['seed']): r for r in rows}
     assert by['genesis', 10.0, 0]['fgDice'] == pytest.approx(100.0)
     assert by['random', 10.0, 0]['Dice.structure'] == pytest.approx(100 * 2 * 32 / (32 + 64))
-    assert by['random', 10.0, 0]['epochs_to_90'] == 4  # 0.85 >= 0.9 * 0.9 > 0.8
-    assert by['random', 10.0, 0]['seconds_to_90'] == 40
+    assert by['random', 10.0, 0]['epochs_to_90'] == 3  # 0.8 >= 0.9 * 0.85 > 0.5
+    assert by['random', 10.0, 0]['seconds_to_90'] == 30
+    assert by['random', 10.0, 0]['best_iter'] == 4  # the epoch of checkpoint_best
     # the folds: nested over ratios for one seed, one fold per draw, val the same for all
     splits = json.load(open(osp.join(work, 'nnunet', 'preprocessed', 'Dataset501_X',
                                      'splits_final.json')))
@@ -143,6 +144,9 @@ def test_a_resume_with_other_fine_tuning_settings_is_refused(tmp_path):
     (dict(inits=['random', 'imagenet']), r'volume.inits\[1\]'),
     (dict(seeds=[0, 0]), 'more than once'),
     (dict(baseline='genesis', inits=['random']), 'volume.baseline'),
+    (dict(finetune=dict(val_iters='some')), "val_iters must be a positive int or 'all'"),
+    (dict(finetune=dict(val_iters=0)), "val_iters must be a positive int or 'all'"),
+    (dict(finetune=dict(ema=1.0)), r'volume.finetune.ema must be a number in \[0, 1\)'),
 ])
 def test_bad_settings_are_refused_before_any_work(tmp_path, volume, match):
     with pytest.raises(ValueError, match=match):
