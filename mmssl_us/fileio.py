@@ -2,7 +2,8 @@
 
 Every writer in the package that replaces a file goes through here: checkpoints and
 ``last_checkpoint`` (through :mod:`mmssl_us.checkpoint`), converted backbones, the study's
-``results.csv``, the synthetic generator's images and manifest. Standard library only at module
+``results.csv``, the reports' plots, converted PNGs, the synthetic generator's images and
+manifest. Standard library only at module
 level (:func:`atomic_save` imports torch when called).
 
 The new file gets the mode a plain ``open(path, 'w')`` would give it: the mode of the file it
@@ -19,8 +20,8 @@ import stat
 import tempfile
 from typing import IO, Any, Iterator, Union
 
-__all__ = ['atomic_write', 'atomic_save', 'atomic_copy', 'atomic_open', 'link_or_copy',
-           'clean_stale_temporaries']
+__all__ = ['atomic_write', 'atomic_save', 'atomic_savefig', 'atomic_copy', 'atomic_open',
+           'link_or_copy', 'clean_stale_temporaries']
 
 _TMP_SUFFIX = '.tmp'
 _TMP_NAME = re.compile(r'^\..+\.(\d+)\.[^./]+' + re.escape(_TMP_SUFFIX) + '$')
@@ -101,6 +102,14 @@ def atomic_save(obj: Any, filepath: str) -> None:
     import torch
     with atomic_open(filepath) as f:
         torch.save(obj, f)
+
+
+def atomic_savefig(fig: Any, filepath: str, **kwargs: Any) -> None:
+    """``fig.savefig(filepath, **kwargs)`` for a matplotlib figure, atomically (the format is
+    the file's suffix, as matplotlib reads it from a path; it cannot from a file object)."""
+    fmt = kwargs.pop('format', None) or osp.splitext(str(filepath))[1][1:].lower() or 'png'
+    with atomic_open(filepath) as f:
+        fig.savefig(f, format=fmt, **kwargs)
 
 
 def atomic_copy(src: str, dst: str) -> None:

@@ -199,3 +199,43 @@ def test_the_package_writes_files_only_through_fileio():
             if any(c in mode for c in 'wax+') and (rel, mode) not in allowed:
                 found.append(f'{rel}:{node.lineno} open(..., {mode!r})')
     assert not found, found
+
+
+def test_a_figure_is_saved_atomically_in_the_format_of_its_suffix(tmp_path):
+    from matplotlib.figure import Figure
+    from mmssl_us.fileio import atomic_savefig
+    fig = Figure(figsize=(2, 2))
+    fig.subplots().plot([0, 1], [1, 0])
+    atomic_savefig(fig, str(tmp_path / 'a.png'))
+    atomic_savefig(fig, str(tmp_path / 'a.svg'))
+    assert (tmp_path / 'a.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert b'<svg' in (tmp_path / 'a.svg').read_bytes()[:400]
+    (tmp_path / 'b.png').write_bytes(b'old')
+
+    class Broken:
+        def savefig(self, f, **kwargs):
+            f.write(b'half')
+            raise RuntimeError('renderer failed')
+
+    with pytest.raises(RuntimeError, match='renderer failed'):
+        atomic_savefig(Broken(), str(tmp_path / 'b.png'))
+    assert (tmp_path / 'b.png').read_bytes() == b'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.png', 'a.svg', 'b.png']
+
+
+def test_converted_pngs_are_written_atomically_and_read_back(tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+
+    from mmssl_us import fileio
+    from mmssl_us.data.converters.common import write_png
+    written = []
+    real = fileio.atomic_open
+    monkeypatch.setattr(fileio, 'atomic_open', lambda p: written.append(p) or real(p))
+    img = (np.arange(12 * 10) % 256).astype(np.uint8).reshape(12, 10)
+    path = str(tmp_path / 'sub' / 'x.png')
+    write_png(path, img)
+    assert written == [path]
+    np.testing.assert_array_equal(cv2.imread(path, cv2.IMREAD_UNCHANGED), img)
+    with pytest.raises(ValueError, match=r'x\.png: expected uint8 data, got uint16'):
+        write_png(path, img.astype(np.uint16))

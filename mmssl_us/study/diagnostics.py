@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..fileio import atomic_savefig
 from .stats import PairedDiff, detectable_difference, holm, paired_difference
 from .weights import BARELY_MOVED
 
@@ -161,7 +162,7 @@ def plot_probe_curves(probes: Mapping[str, List[dict]], out_path: str) -> Option
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out_path)
+    atomic_savefig(fig, out_path)
     return out_path
 
 

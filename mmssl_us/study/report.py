@@ -7,7 +7,7 @@ import os
 import os.path as osp
 from typing import List, Mapping, Optional, Sequence
 
-from ..fileio import atomic_write
+from ..fileio import atomic_savefig, atomic_write
 from .results import read_results
 from .diagnostics import (comparisons_for, diagnostics, paired_rows, paired_table,
                           plot_probe_curves, probe_section, verdict, weight_section)
@@ -101,7 +101,7 @@ def plot_miou_vs_fraction(rows: List[dict], out_path: str, inits: Sequence[str],
     ax.grid(alpha=0.3)
     ax.legend(title='init')
     fig.tight_layout()
-    fig.savefig(out_path)
+    atomic_savefig(fig, out_path)
     return out_path
 
 
@@ -183,7 +183,7 @@ def plot_learning_curves(rows: List[dict], out_path: str, inits: Sequence[str],
     axes[-1].legend(fontsize=8)
     fig.suptitle(f'{curve["metric"]} during fine-tuning (mean ± sd over seeds)')
     fig.tight_layout()
-    fig.savefig(out_path)
+    atomic_savefig(fig, out_path)
     return out_path
 
 

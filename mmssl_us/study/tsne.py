@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # host types, for annotations only
     from matplotlib.figure import Figure
     from mmengine.config import Config
 
+from ..fileio import atomic_savefig
 from .features import (LoadReport, Sample, _mmseg_config, build_model, cell_classes,  # noqa: F401
                        dense_features, load_backbone, load_samples, sample_cells)
 
@@ -165,7 +166,7 @@ def save_figure(embeddings: Sequence[Embedding], out: str, color: str = 'class',
     what = 'class' if color == 'class' else 'image index (viridis)'
     fig.suptitle(f't-SNE of last-stage backbone features, coloured by {what}', fontsize=11)
     fig.tight_layout()
-    fig.savefig(out)
+    atomic_savefig(fig, out)
     return fig
 
 

@@ -56,12 +56,15 @@ def record_output(out: str, settings: Dict[str, Any]) -> None:
 
 
 def write_png(path: str, array: np.ndarray) -> None:
-    """Write an 8-bit PNG, creating the folder; raise naming the file if OpenCV fails."""
-    os.makedirs(osp.dirname(path), exist_ok=True)
+    """Write an 8-bit PNG atomically, creating the folder; raise naming the file if OpenCV
+    cannot encode it."""
+    from ...fileio import atomic_write
     if array.dtype != np.uint8:
         raise ValueError(f'{path}: expected uint8 data, got {array.dtype}')
-    if not cv2.imwrite(path, array):
-        raise OSError(f'could not write {path}')
+    ok, encoded = cv2.imencode('.png', array)
+    if not ok:
+        raise OSError(f'could not encode {path} as PNG')
+    atomic_write(path, encoded.tobytes())
 
 
 def write_pair(out_dir: str, split: str, name: str, image: np.ndarray, mask: np.ndarray) -> None:

@@ -102,10 +102,15 @@ def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
         # export (0-4095) would train as a near-black frame (0-15)
         # the advice follows the one reading rule (mmssl_us.data.media.to_grey_uint8): scale
         # from the file's bit depth, never from each image's maximum
+        # LoadUltrasoundFrame could scale it, but only from a depth it is told (bit_depth):
+        # the file does not say whether its 16 bits hold 16-bit or 12-bit data, and a wrong
+        # guess trains on near-black frames without an error; the datasets take 8-bit images
         raise ValueError(f'image {path} has {mode} pixels (more than 8 bits): the fine-tuning '
-                         'pipeline reads 8-bit images; convert it to 8 bits at its full range '
-                         'from its bit depth, v * 255 / (2**bits - 1) with bits = 16 (or the '
-                         'depth its data really has, e.g. 12), as pretraining reads it '
+                         'datasets take 8-bit images, because a 16-bit file does not say how '
+                         'many of its bits hold data (12-bit exports read as 16-bit train on '
+                         'near-black frames); convert it to 8 bits at its full range from its '
+                         'bit depth, v * 255 / (2**bits - 1) with bits = 16 (or the depth its '
+                         'data really has, e.g. 12), the rule pretraining reads by '
                          '(mmssl_us.data.media.to_grey_uint8), not from each image\'s maximum')
     return height, width
 

@@ -147,5 +147,6 @@ def test_a_sixteen_bit_image_is_refused_for_fine_tuning(pair):
     """Issue 10, case 3 (fine-tuning side): 12/16-bit frames were divided by 256."""
     img, mask = pair
     _write(img, np.full((20, 30), 4000, np.uint16))
-    with pytest.raises(ValueError, match=r'a_0\.png has I;16.* pixels.*full range'):
+    with pytest.raises(ValueError, match=r'a_0\.png has I;16.* pixels.*does not say how many '
+                                         r'of its bits.*full range'):
         check_pairs([(img, mask)], allowed=[0, 1, 255], where='x')
