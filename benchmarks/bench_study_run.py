@@ -14,6 +14,11 @@ so that load from other processes hits both alike. ``--compare`` picks the pair:
   DeepLabV3+/PSPNet D16 variants). This one changes the model: the script prints each run's
   best val mIoU (the figure a protocol is chosen on) and its test mIoU, which is not for
   choosing.
+- ``zero-init``: the random arm's backbone with mmseg's ``zero_init_residual=True`` (the last
+  norm of every residual block starts at zero: what the study's random arm gets) against
+  ``False`` (every norm starts at one: what DenseCL's, BYOL's and the same-start arm's backbones
+  start from). A one-setting check of the init scheme's share in "pretrained vs random"; like
+  ``output-stride`` it changes the model, so judge it on best val mIoU, over ``--seeds``.
 
 It prints, per run and as medians, the seconds spent building the runner, in training steps,
 in validation passes and in the test, and the total.
@@ -22,6 +27,8 @@ in validation passes and in the test, and the total.
     python benchmarks/bench_study_run.py --iters 400 --val-interval 50 --repeats 1
     python benchmarks/bench_study_run.py --compare output-stride --data data/knee \
         --iters 600 --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1
+    python benchmarks/bench_study_run.py --compare zero-init --data data/knee --iters 600 \
+        --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1 --seeds 0 1 2
 """
 import argparse
 import json
@@ -49,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument('--data', default=None, help='existing knee-layout folder (default: make one)')
     p.add_argument('--compare', choices=sorted(COMPARE), default='eval-batch')
     p.add_argument('--fraction', type=float, default=1.0, help='label fraction of every run')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0],
+                   help='study seeds (each draws its own labelled subset); every setting runs '
+                        'on each')
     p.add_argument('--warmup', type=int, default=None,
                    help='warm-up iterations (default: iters // 20)')
     return p.parse_args(argv)
@@ -63,6 +73,9 @@ COMPARE = {
                       'model.backbone.dilations': (1, 1, 2, 4)}),
         'D16': (None, {'model.backbone.strides': (1, 2, 2, 1),
                        'model.backbone.dilations': (1, 1, 1, 2)})},
+    'zero-init': {
+        'zero_init_residual=True': (None, {'model.backbone.zero_init_residual': True}),
+        'zero_init_residual=False': (None, {'model.backbone.zero_init_residual': False})},
 }
 
 
@@ -96,17 +109,19 @@ def main(argv=None):
                 for name, (batch, extra) in COMPARE[args.compare].items()}
     rows = {name: [] for name in settings}
     for rep in range(args.repeats):
-        for name, (batch, extra) in settings.items():
-            row = finetune_once(RunKey('random', args.fraction, 0), spec(args, batch, extra),
-                                None, osp.join(tmp, f'{name}_{rep}'), data)
-            rows[name].append(row)
-            print(f'{name} (eval batch {batch}) run {rep + 1}: ' + ', '.join(
-                f'{k[8:] or "total"} {row[k]:.1f} s' for k in PHASES) +
-                f' | best val mIoU {row["best_val"]:.2f} at {row["best_iter"]}'
-                f' | test mIoU {row["mIoU"]:.2f}', flush=True)
+        for seed in args.seeds:
+            for name, (batch, extra) in settings.items():
+                row = finetune_once(RunKey('random', args.fraction, seed),
+                                    spec(args, batch, extra), None,
+                                    osp.join(tmp, f'{name}_{rep}_seed{seed}'), data)
+                rows[name].append(row)
+                print(f'{name} (eval batch {batch}) run {rep + 1} seed {seed}: ' + ', '.join(
+                    f'{k[8:] or "total"} {row[k]:.1f} s' for k in PHASES) +
+                    f' | best val mIoU {row["best_val"]:.2f} at {row["best_iter"]}'
+                    f' | test mIoU {row["mIoU"]:.2f}', flush=True)
     print(f'\nmedian seconds per run ({args.iters} iterations, validation every '
           f'{args.val_interval}, label fraction {args.fraction:g}, {args.repeats} run(s) '
-          'each):')
+          f'each, seeds {args.seeds}):')
     print('| setting | runner build | training steps | validation | test | total | '
           'best val mIoU |')
     print('|---|---|---|---|---|---|---|')
@@ -115,6 +130,12 @@ def main(argv=None):
         val = statistics.median(r['best_val'] for r in rows[name])
         print(f'| {name} (eval batch {settings[name][0]}) | ' +
               ' | '.join(f'{m:.1f}' for m in med) + f' | {val:.2f} |')
+    if len(args.seeds) > 1:
+        names = list(settings)
+        diffs = [b['best_val'] - a['best_val'] for a, b in zip(rows[names[0]], rows[names[1]])]
+        print(f'\nbest val mIoU, {names[1]} minus {names[0]}, paired by seed: ' +
+              ', '.join(f'{d:+.2f}' for d in diffs) +
+              f' (mean {statistics.mean(diffs):+.2f})')
     if args.compare != 'eval-batch':
         return 0
     same = all(a['mIoU'] == b['mIoU'] and json.loads(a['curve']) == json.loads(b['curve'])
