@@ -3,8 +3,8 @@
 Every writer in the package that replaces a file goes through here: checkpoints and
 ``last_checkpoint`` (through :mod:`mmssl_us.checkpoint`), converted backbones, the study's
 ``results.csv``, the reports' plots, converted PNGs, the synthetic generator's images and
-manifest. Standard library only at module
-level (:func:`atomic_save` imports torch when called).
+manifest. Standard library only at module level (:func:`atomic_save` imports torch when
+called).
 
 The new file gets the mode a plain ``open(path, 'w')`` would give it: the mode of the file it
 replaces, or ``0o666`` less the umask for a new file (``mkstemp`` alone would leave ``0o600``,

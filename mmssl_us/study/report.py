@@ -139,8 +139,7 @@ def selection_section(rows: List[dict], inits: List[str], fracs: List[float],
         return []
     sel = [dict(r, mIoU=r['best_iter']) for r in rows if r.get('best_iter') is not None]
     out = _grid(f'{step.capitalize()} selected on val (the checkpoint tested)',
-                cell_stats(sel, 'mIoU'),
-                inits, fracs, digits=0)
+                cell_stats(sel, 'mIoU'), inits, fracs, digits=0)
     total = sorted({int(r['max_iters']) for r in rows if r.get('max_iters')})
     if total:
         out.insert(2, f'Of {", ".join(map(str, total))} iterations. Test figures above are of '

@@ -132,10 +132,12 @@ def check_volume_study(volume: object, source: str = 'the study config') -> dict
         for key in ('epochs', 'iters'):
             check_int(f'volume.finetune.{key}', v['finetune'][key], low=1)
         val_iters = v['finetune']['val_iters']
-        if val_iters != 'all' and (isinstance(val_iters, bool) or not isinstance(val_iters, int)
-                                   or val_iters < 1):
-            raise ValueError("volume.finetune.val_iters must be a positive int or 'all' (every "
-                             f'val case once an epoch), got {val_iters!r}')
+        if val_iters != 'all':
+            try:
+                check_int('volume.finetune.val_iters', val_iters, low=1)
+            except ValueError:
+                raise ValueError("volume.finetune.val_iters must be a positive int or 'all' "
+                                 f'(every val case once an epoch), got {val_iters!r}') from None
         check_float('volume.finetune.ema', v['finetune']['ema'], low=0, high=1,
                     high_open=True)
         check_int('volume.pretrain.steps', v['pretrain']['steps'], low=1)

@@ -98,13 +98,11 @@ def image_size(path: str, decode: bool = False) -> Tuple[int, int]:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValueError(f'unreadable image file {path}: {exc}') from None
     if mode.startswith(('I;16', 'I', 'F')):
-        # mmseg's LoadImageFromFile would read it as 8-bit by dropping the low byte: a 12-bit
-        # export (0-4095) would train as a near-black frame (0-15)
-        # the advice follows the one reading rule (mmssl_us.data.media.to_grey_uint8): scale
-        # from the file's bit depth, never from each image's maximum
         # LoadUltrasoundFrame could scale it, but only from a depth it is told (bit_depth):
         # the file does not say whether its 16 bits hold 16-bit or 12-bit data, and a wrong
-        # guess trains on near-black frames without an error; the datasets take 8-bit images
+        # guess trains a 12-bit export (0-4095) on near-black frames without an error. The
+        # advice follows the one reading rule (mmssl_us.data.media.to_grey_uint8): scale from
+        # the bit depth, never from each image's maximum
         raise ValueError(f'image {path} has {mode} pixels (more than 8 bits): the fine-tuning '
                          'datasets take 8-bit images, because a 16-bit file does not say how '
                          'many of its bits hold data (12-bit exports read as 16-bit train on '
