@@ -19,6 +19,10 @@ so that load from other processes hits both alike. ``--compare`` picks the pair:
   ``False`` (every norm starts at one: what DenseCL's, BYOL's and the same-start arm's backbones
   start from). A one-setting check of the init scheme's share in "pretrained vs random"; like
   ``output-stride`` it changes the model, so judge it on best val mIoU, over ``--seeds``.
+- ``precision``: training steps in float32 against bfloat16 CPU autocast
+  (``mmssl_us.engine.CPUAutocastOptimWrapper``; weights, gradients, optimizer state,
+  validation and test stay float32). It changes training's numbers: judge it on best val
+  mIoU, paired over ``--seeds``.
 
 It prints, per run and as medians, the seconds spent building the runner, in training steps,
 in validation passes and in the test, and the total.
@@ -28,6 +32,8 @@ in validation passes and in the test, and the total.
     python benchmarks/bench_study_run.py --compare output-stride --data data/knee \
         --iters 600 --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1
     python benchmarks/bench_study_run.py --compare zero-init --data data/knee --iters 600 \
+        --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1 --seeds 0 1 2
+    python benchmarks/bench_study_run.py --compare precision --data data/knee --iters 600 \
         --val-interval 50 --lr 0.02 --warmup 15 --fraction 0.1 --repeats 1 --seeds 0 1 2
 """
 import argparse
@@ -54,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=64)
     p.add_argument('--lr', type=float, default=0.01)
     p.add_argument('--data', default=None, help='existing knee-layout folder (default: make one)')
+    p.add_argument('--config', default=CONFIG,
+                   help='fine-tuning config whose dataset reads --data (default: the knee one)')
     p.add_argument('--compare', choices=sorted(COMPARE), default='eval-batch')
     p.add_argument('--fraction', type=float, default=1.0, help='label fraction of every run')
     p.add_argument('--seeds', type=int, nargs='+', default=[0],
@@ -76,12 +84,16 @@ COMPARE = {
     'zero-init': {
         'zero_init_residual=True': (None, {'model.backbone.zero_init_residual': True}),
         'zero_init_residual=False': (None, {'model.backbone.zero_init_residual': False})},
+    'precision': {
+        'float32': (None, {}),
+        'bfloat16': (None, {'optim_wrapper.type': 'CPUAutocastOptimWrapper',
+                            'optim_wrapper.dtype': 'bfloat16'})},
 }
 
 
 def spec(args, eval_batch, extra=None):
     warmup = args.warmup if args.warmup is not None else max(1, args.iters // 20)
-    return dict(config=CONFIG,
+    return dict(config=args.config,
                 shrink=dict(crop_size=args.crop, img_scale=args.size, max_iters=args.iters,
                             val_interval=args.val_interval, batch_size=8, depth=18,
                             head_channels=128, num_workers=0,

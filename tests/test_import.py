@@ -69,7 +69,7 @@ HOSTS_AND_TORCH = HOSTS | {'torch', 'mmengine', 'mmcv'}
     ('mmssl_us.validate', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.fileio', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
     ('mmssl_us.records', HOSTS_AND_TORCH | {'numpy', 'cv2'}),
-    ('mmssl_us.engine', HOSTS),  # PlainCheckpointHook, in mmengine's root registry
+    ('mmssl_us.engine', HOSTS),  # a hook and an optim wrapper, in mmengine's root registries
 ])
 @pytest.mark.slow
 def test_host_free_module_imports_no_host(module, banned):

@@ -181,3 +181,27 @@ def test_a_study_fine_tunes_an_imagenet_config_from_its_backbone(knee, tmp_path)
                         str(tmp_path / 'w'), knee)
     assert row['best_iter'] in (2, 4) and 0 <= row['mIoU'] <= 100
     assert osp.isfile(osp.join(str(tmp_path / 'w'), 'run.json'))  # the driver claimed it
+
+
+@pytest.mark.slow
+def test_a_run_trains_under_bfloat16_cpu_autocast(knee, tmp_path, monkeypatch):
+    """The study's fine-tuning with CPUAutocastOptimWrapper: the loss falls as in float32, the
+    training forward passes ran in bfloat16, validation and test in float32."""
+    from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+    seen = []
+    cls_seg = BaseDecodeHead.cls_seg
+
+    def spy(self, feat):
+        out = cls_seg(self, feat)
+        seen.append((self.training, out.dtype))
+        return out
+    monkeypatch.setattr(BaseDecodeHead, 'cls_seg', spy)
+    spec = dict(SPEC, cfg_options=dict(SPEC['cfg_options'], **{
+        'optim_wrapper.type': 'CPUAutocastOptimWrapper', 'optim_wrapper.dtype': 'bfloat16'}))
+    run_dir = str(tmp_path / 'bf16')
+    row = finetune_once(RunKey('random', 1.0, 0), spec, None, run_dir, knee)
+    losses = _train_losses(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))[0])
+    assert len(losses) == 4 and losses[-1] < losses[0] - 0.03, losses
+    assert {d for train, d in seen if train} == {torch.bfloat16}
+    assert {d for train, d in seen if not train} == {torch.float32}
+    assert 0 <= row['mIoU'] <= 100
