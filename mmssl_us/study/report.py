@@ -180,7 +180,9 @@ def plot_learning_curves(rows: List[dict], out_path: str, inits: Sequence[str],
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f'{curve["metric"]} (%)')
     axes[-1].legend(fontsize=8)
-    fig.suptitle(f'{curve["metric"]} during fine-tuning (mean ± sd over seeds)')
+    # one panel is narrower than the title: break it onto two lines rather than clip it
+    sep = '\n' if len(fracs) == 1 else ' '
+    fig.suptitle(f'{curve["metric"]} during fine-tuning{sep}(mean ± sd over seeds)')
     fig.tight_layout()
     atomic_savefig(fig, out_path)
     return out_path

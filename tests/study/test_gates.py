@@ -136,6 +136,24 @@ def test_learning_curve_plot(tmp_path):
                                 str(tmp_path / 'c2.png'), ['random', 'densecl'])
 
 
+def test_learning_curve_title_fits_one_panel(tmp_path, monkeypatch):
+    """A study with one fraction (an interrupted one) has one narrow panel: its title must lie
+    inside the figure, not be clipped at both edges."""
+    from mmssl_us.study import report
+    figs = []
+    monkeypatch.setattr(report, 'atomic_savefig', lambda fig, path: figs.append(fig))
+    for fracs in ((0.05,), (0.05, 0.2)):
+        rows = [_row('random', f, s, 60.0, [[it, v + s] for it, v in FLAT])
+                for f in fracs for s in range(2)]
+        report.plot_learning_curves(rows, str(tmp_path / 'c.png'), ['random'])
+        fig = figs[-1]
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        box = fig._suptitle.get_window_extent(renderer)
+        width = fig.get_figwidth() * fig.dpi
+        assert box.x0 >= 0 and box.x1 <= width, (fracs, box.x0, box.x1, width)
+
+
 def test_one_seed_gives_no_verdict_on_pretraining(tmp_path):
     """One paired seed cannot be tested: the report must not conclude "did not help" from it
     (the 3D smoke study printed that verdict on one seed)."""
