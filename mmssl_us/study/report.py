@@ -180,9 +180,8 @@ def plot_learning_curves(rows: List[dict], out_path: str, inits: Sequence[str],
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f'{curve["metric"]} (%)')
     axes[-1].legend(fontsize=8)
-    # one panel is narrower than the title: break it onto two lines rather than clip it
-    sep = '\n' if len(fracs) == 1 else ' '
-    fig.suptitle(f'{curve["metric"]} during fine-tuning{sep}(mean ± sd over seeds)')
+    # wrap: one panel (a study with one fraction) is narrower than the title
+    fig.suptitle(f'{curve["metric"]} during fine-tuning (mean ± sd over seeds)', wrap=True)
     fig.tight_layout()
     atomic_savefig(fig, out_path)
     return out_path
