@@ -164,7 +164,9 @@ def save_figure(embeddings: Sequence[Embedding], out: str, color: str = 'class',
                        label=name)
         ax.legend(markerscale=3, fontsize=8, loc='best')
     what = 'class' if color == 'class' else 'image index (viridis)'
-    fig.suptitle(f't-SNE of last-stage backbone features, coloured by {what}', fontsize=11)
+    # wrap=True: one panel is narrower than the title, which would be clipped at both edges
+    fig.suptitle(f't-SNE of last-stage backbone features, coloured by {what}', fontsize=11,
+                 wrap=True)
     fig.tight_layout()
     atomic_savefig(fig, out)
     return fig

@@ -141,6 +141,22 @@ def test_panels_and_determinism(cfg_path, tmp_path):
         tsne.embed_checkpoints(cfg_path, ckpts, labels[:2], samples)
 
 
+def test_title_fits_one_panel(tmp_path):
+    """One backbone gives one 4.2-inch panel, narrower than the figure's title: the title must
+    lie inside the figure (unwrapped it ran 6.6 px past each edge coloured by class and 73.5 px
+    coloured by image)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    rng = np.random.default_rng(0)
+    emb = tsne.Embedding('random', rng.normal(size=(40, 2)), np.repeat([0, 1], 20),
+                         np.repeat(np.arange(4), 10), 0.9, None, 5)
+    for n in (1, 2):
+        for color in ('class', 'image'):
+            fig = tsne.save_figure([emb] * n, str(tmp_path / f'{n}{color}.png'), color)
+            box = fig._suptitle.get_window_extent(FigureCanvasAgg(fig).get_renderer())
+            width = fig.get_figwidth() * fig.dpi
+            assert box.x0 >= 0 and box.x1 <= width, (n, color, box.x0, box.x1, width)
+
+
 def _dataset(tmp_path, n=5):
     import cv2
     root = tmp_path / 'knee'
