@@ -4,8 +4,8 @@
 #   python tools/run_study.py configs/study/methods_hc18_cpu.py
 # Everything but the objective is configs/study/hc18_cpu.py's: the HC18 data and its split, the
 # pool (train images + the 50 infant-hip frames), ResNet-18 at 96 px views, batch 32, 100 epochs,
-# the FCN fine-tuning protocol (configs/_base_/study/finetune_cpu.py: 600 iterations, best-val
-# checkpoint tested) and its seeds. Each pretraining brings its
+# the FCN fine-tuning protocol (hc18_cpu.py's: configs/_base_/study/finetune_cpu.py run for
+# 3000 iterations in bfloat16, the best-val checkpoint tested) and its seeds. Each pretraining brings its
 # same-start arm (densecl_start, genesis_start), so the report separates what each objective
 # added from what its init scheme did. The report's "Iterations to reach 90% of the final mIoU"
 # is the figure the Models Genesis paper reports (90% of the final score 17-18% sooner on CT).

@@ -89,34 +89,29 @@ def test_each_tuning_study_differs_from_its_reference_in_one_setting():
 
 
 def test_hc18_study_fine_tunes_as_its_tuning_run_did():
-    """HC18's 1500 iterations were chosen on its val split by tune/hc18_random_1500.py: the
-    study's fine-tuning must be exactly what that run measured, data and split included."""
-    tune = _tune('hc18_random_1500.py')
-    study = Config.fromfile(osp.join(ROOT, 'configs', 'study', 'hc18_cpu.py')).study.to_dict()
-    # one setting apart: the study trains in bfloat16 (CPU autocast), the tuning run did not
-    precision = {'optim_wrapper.type': 'CPUAutocastOptimWrapper',
-                 'optim_wrapper.dtype': 'bfloat16'}
-    ft = dict(study['finetune'], cfg_options=dict(study['finetune']['cfg_options']))
-    for key, value in precision.items():
-        assert ft['cfg_options'].pop(key) == value, key
-    assert ft == tune['finetune']
-    assert study['finetune']['shrink']['max_iters'] == 1500
-    for key in ('data_root', 'convert', 'fractions', 'baseline'):
-        assert study[key] == tune[key], key
-    assert tune['inits'] == ['random'] and tune['seeds'] == [0]
-
-
-def test_hc18_3000_tuning_run_differs_from_the_study_in_its_length_only():
-    """tune/hc18_random_3000.py asks whether the random runs that were still rising flatten
-    under a longer schedule: its fine-tuning must be the study's with max_iters (and the
-    checkpoint interval that follows it) doubled, on the study's data, split and fractions."""
+    """HC18's 3000 iterations were chosen on its val split by tune/hc18_random_3000.py: the
+    study's fine-tuning must be exactly what that run measured, precision, data and split
+    included."""
     tune = _tune('hc18_random_3000.py')
     study = Config.fromfile(osp.join(ROOT, 'configs', 'study', 'hc18_cpu.py')).study.to_dict()
-    ft, ref = tune['finetune'], study['finetune']
+    assert study['finetune'] == tune['finetune']
+    assert study['finetune']['shrink']['max_iters'] == 3000
+    assert study['finetune']['cfg_options']['optim_wrapper.type'] == 'CPUAutocastOptimWrapper'
+    for key in ('data_root', 'convert', 'fractions', 'baseline'):
+        assert study[key] == tune[key], key
+    assert tune['inits'] == ['random'] and tune['seeds'] == [0, 1]
+
+
+def test_hc18_tuning_runs_differ_in_their_length_and_precision_only():
+    """tune/hc18_random_3000.py repeats tune/hc18_random_1500.py (float32) with the study's
+    bfloat16 training and twice the iterations (the checkpoint interval follows the length)."""
+    short, long = _tune('hc18_random_1500.py'), _tune('hc18_random_3000.py')
+    ft, ref = long['finetune'], short['finetune']
     assert ft['shrink'].pop('max_iters') == 2 * ref['shrink'].pop('max_iters') == 3000
     assert ft['cfg_options'].pop('default_hooks.checkpoint.interval') == 3000
     ref['cfg_options'].pop('default_hooks.checkpoint.interval')
+    assert ft['cfg_options'].pop('optim_wrapper.type') == 'CPUAutocastOptimWrapper'
+    assert ft['cfg_options'].pop('optim_wrapper.dtype') == 'bfloat16'
     assert ft == ref
-    for key in ('data_root', 'convert', 'fractions', 'baseline'):
-        assert study[key] == tune[key], key
-    assert tune['inits'] == ['random']
+    for key in ('data_root', 'convert', 'fractions', 'baseline', 'inits'):
+        assert short[key] == long[key], key
