@@ -103,20 +103,24 @@ def spec(args, eval_batch, extra=None):
                                  **(extra or {})))
 
 
+def knee_data(args, tmp):
+    """A synthetic knee set of ``args.patients`` patients per split (4 frames each) in tmp."""
+    from mmssl_us.synthetic.writer import write_knee_dataset
+    data = osp.join(tmp, 'knee')
+    t0 = time.perf_counter()
+    write_knee_dataset(data, n_patients=3 * args.patients, frames_per_patient=4,
+                       n_unlabelled=0, split=(1 / 3, 1 / 3, 1 / 3), seed=0,
+                       size=(args.size, args.size), progress_every=10**9)
+    print(f'data: {3 * args.patients} patients x 4 frames in {data} '
+          f'({time.perf_counter() - t0:.1f} s)')
+    return data
+
+
 def main(argv=None):
     args = parse_args(argv)
     from mmssl_us.study.finetune import RunKey, finetune_once
     tmp = tempfile.mkdtemp(prefix='bench_study_run_')
-    data = args.data
-    if data is None:
-        from mmssl_us.synthetic.writer import write_knee_dataset
-        data = osp.join(tmp, 'knee')
-        t0 = time.perf_counter()
-        write_knee_dataset(data, n_patients=3 * args.patients, frames_per_patient=4,
-                           n_unlabelled=0, split=(1 / 3, 1 / 3, 1 / 3), seed=0,
-                           size=(args.size, args.size), progress_every=10**9)
-        print(f'data: {3 * args.patients} patients x 4 frames in {data} '
-              f'({time.perf_counter() - t0:.1f} s)')
+    data = args.data or knee_data(args, tmp)
     settings = {name: (args.eval_batch if batch is None else batch, extra)
                 for name, (batch, extra) in COMPARE[args.compare].items()}
     rows = {name: [] for name in settings}

@@ -20,7 +20,8 @@ interrupted pretraining resumes with ``--resume auto``); its backbone and the ba
 from are converted and verified in this process. Every pretraining ``p`` brings a same-start arm
 ``p_start`` (its own untrained starting weights; ``same_start=False`` turns it off), so that the
 report can tell what pretraining itself added from what its init scheme did. Fine-tuning
-(:mod:`.finetune`) runs in this process, one mmengine Runner per run. Nothing runs through the
+(:mod:`.finetune`) runs in this process, one mmengine Runner per run, or with ``jobs=N`` in N
+spawned worker processes at once, each on its share of the threads. Nothing runs through the
 repository's ``tools/``.
 A run counts as finished once its row is in ``results.csv``; a run folder without a row is a
 half-written run and is started again from scratch.
@@ -71,18 +72,23 @@ def format_duration(seconds: float) -> str:
 
 
 class Progress:
-    """'run i of n' with an ETA from the mean duration of the runs done in this session."""
+    """'run i of n' with an ETA from the mean duration of the runs done in this session
+    (``jobs`` of them running at once)."""
 
-    def __init__(self, total: int, done: int, printer: Callable[[str], None] = print):
-        self.total, self.done, self.printer = total, done, printer
+    def __init__(self, total: int, done: int, printer: Callable[[str], None] = print,
+                 jobs: int = 1):
+        self.total, self.done, self.printer, self.jobs = total, done, printer, jobs
+        self.started = done
         self.durations: List[float] = []
         self.start = time.time()
 
     def begin(self, key: RunKey) -> None:
         remaining = self.total - self.done
-        eta = (f'ETA {format_duration(remaining * sum(self.durations) / len(self.durations))}'
-               if self.durations else 'ETA after the first run')
-        self.printer(f'[study] run {self.done + 1}/{self.total}: {key.name} | elapsed '
+        mean = sum(self.durations) / len(self.durations) if self.durations else None
+        eta = (f'ETA {format_duration(remaining * mean / self.jobs)}' if mean is not None
+               else 'ETA after the first run')
+        self.started += 1
+        self.printer(f'[study] run {self.started}/{self.total}: {key.name} | elapsed '
                      f'{format_duration(time.time() - self.start)} | {eta}')
 
     def end(self, seconds: float) -> None:
@@ -239,10 +245,14 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
         log(f'[study] {len(rows) - len(done)} row(s) of {results_csv} have no mIoU: '
             'those runs are run again')
     todo = [k for k in keys if (k.init, k.fraction, k.seed) not in done]
+    jobs = min(setting(study, 'jobs'), max(len(todo), 1))
     log(f'[study] {len(keys)} runs planned, {len(keys) - len(todo)} already finished, '
-        f'{len(todo)} to go ({work_dir})')
-    progress = Progress(len(keys), len(keys) - len(todo), log)
-    for key in todo:
+        f'{len(todo)} to go ({work_dir})' +
+        (f'; {jobs} at a time, {_worker_threads(jobs)} thread(s) each' if jobs > 1 else ''))
+    progress = Progress(len(keys), len(keys) - len(todo), log, jobs=jobs)
+
+    def start(key: RunKey) -> tuple:
+        """The run's folder, emptied of a half-written run: the arguments of its fine-tuning."""
         run_dir = osp.join(work_dir, 'runs', key.init, f'frac{key.fraction:g}_seed{key.seed}')
         if osp.isdir(run_dir):
             if (key.init, key.fraction, key.seed) in done:  # never a finished run's folder
@@ -251,19 +261,93 @@ def _run_locked(cfg, study: Dict, work_dir: str, log: Callable[[str], None],
             log(f'[study] {key.name}: restarting a half-written run')
             shutil.rmtree(run_dir)
         progress.begin(key)
-        t0 = time.time()
-        row = finetune_fn(key, study['finetune'], backbones[key.init], run_dir,
-                          study['data_root'])
+        return key, study['finetune'], backbones[key.init], run_dir, study['data_root']
+
+    def finish(key: RunKey, row: Dict, seconds: float) -> None:
         row['settings'] = digest  # what produced this run (checked on every resume)
         append_row(results_csv, row)
         done.add((key.init, key.fraction, key.seed))
-        progress.end(time.time() - t0)
+        progress.end(seconds)
         log(f'[study] {key.name}: mIoU {row.get("mIoU", float("nan")):.2f} '
-            f'({format_duration(time.time() - t0)})')
+            f'({format_duration(seconds)})')
+
+    if jobs > 1:
+        _run_in_workers(todo, jobs, finetune_fn, start, finish, log)
+    else:
+        for key in todo:
+            args = start(key)
+            t0 = time.time()
+            row = finetune_fn(*args)
+            finish(key, row, time.time() - t0)
     extra = [tsne_figure(study, backbones, inits, work_dir, log)] if study.get('tsne') else []
     _report(study, study['data_root'], work_dir, {n: r.report_entry()
                                                   for n, r in pretrainings.items()}, log, extra)
     return work_dir
+
+
+def _worker_threads(jobs: int) -> int:
+    """Torch threads of each of ``jobs`` worker processes: this process's share."""
+    import torch
+    return max(1, torch.get_num_threads() // jobs)
+
+
+def _init_worker(threads: int) -> None:
+    """A worker process's set-up: its share of the threads (set before any torch work)."""
+    import torch
+    torch.set_num_threads(threads)
+
+
+def _timed(finetune_fn: Callable, *args) -> tuple:
+    """One fine-tuning run in a worker: its row and its seconds."""
+    t0 = time.time()
+    row = finetune_fn(*args)
+    return row, time.time() - t0
+
+
+def _run_in_workers(todo: Sequence[RunKey], jobs: int, finetune_fn: Callable,
+                    start: Callable, finish: Callable, log: Callable[[str], None]) -> None:
+    """Fine-tune ``todo`` in ``jobs`` spawned worker processes, each on its share of the
+    threads: small CPU models use two threads far below twice as well as one, so two runs at
+    once on 2 cores finish sooner than two in turn (docs/ENVIRONMENT.md has the figures).
+
+    Every finished row is recorded by this process as it arrives, in the order runs finish.
+    When a run fails, no new run starts, the runs already under way are finished and
+    recorded, and the first error is raised: a resume then has only the failed run to redo.
+    """
+    import multiprocessing
+    import pickle
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    try:
+        pickle.dumps(finetune_fn)
+    except Exception as exc:  # a closure or lambda cannot reach a worker process
+        raise ValueError(f'study.jobs={jobs} runs fine-tuning in worker processes, which '
+                         f'need a module-level finetune_fn; {finetune_fn!r} cannot be '
+                         f'pickled ({exc}); set study.jobs=1') from None
+    queue = list(todo)
+    error: Optional[BaseException] = None
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context('spawn'),
+                             initializer=_init_worker,
+                             initargs=(_worker_threads(jobs), )) as pool:
+        running: Dict = {}
+        while running or (queue and error is None):
+            while queue and error is None and len(running) < jobs:
+                key = queue.pop(0)
+                running[pool.submit(_timed, finetune_fn, *start(key))] = key
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                key = running.pop(future)
+                try:
+                    row, seconds = future.result()
+                except Exception as exc:
+                    if error is None:
+                        error = exc
+                        log(f'[study] {key.name} failed: {type(exc).__name__}: {exc}; '
+                            f'finishing the {len(running)} run(s) under way, starting no '
+                            'other')
+                    continue
+                finish(key, row, seconds)
+    if error is not None:
+        raise error
 
 
 def _report(study: Dict, data_root: str, work_dir: str, pretrainings: Dict,

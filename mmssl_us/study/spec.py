@@ -102,6 +102,10 @@ STUDY_KEYS: Dict[str, Key] = dict(
     tsne=Key(dict(split=ANY, max_images=ANY, color=ANY, points_per_image=ANY), None, False,
              't-SNE of the initial backbones'),
     leakage=Key(ANY, 'stop', False, "the leakage guard: 'stop', 'warn' or 'off'"),
+    # scheduling only: a run computes the same whatever runs beside it (up to the rounding of
+    # another thread count), so a resume may change it
+    jobs=Key(ANY, 1, False, 'fine-tuning runs at once, each in its own process on '
+             '1/jobs of the threads (1: one at a time, in the study process)'),
     # None: mmssl_us.data.exclusion.NEAR_DUPLICATE_BITS (24), the pool exclusion's threshold
     leakage_near_bits=Key(ANY, None, False, "the leakage guard's near-duplicate threshold "
                           '(difference-hash bits of 256); exact copies are always found'),
@@ -212,6 +216,8 @@ def check_study(study: Any, source: str = 'the study config') -> None:
                 check_choice(f'study.{key}', study[key], (True, False))
         if 'leakage' in study:
             check_choice('study.leakage', study['leakage'], ('stop', 'warn', 'off'))
+        if study.get('jobs') is not None:
+            check_int('study.jobs', study['jobs'], 1)
         if study.get('leakage_near_bits') is not None:
             check_int('study.leakage_near_bits', study['leakage_near_bits'], 0, 255)
         pool = study.get('pool') or {}

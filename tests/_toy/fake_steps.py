@@ -56,3 +56,26 @@ def fake_pretrain(backbone: str = 'backbone.pth', calls: Optional[list] = None, 
         return Pretrained(name, backbone, **fields)
 
     return pretrain
+
+
+def worker_finetune(key, spec, backbone, run_dir, data_root):
+    """A fake ``finetune_fn`` that a worker process can unpickle (``study.jobs`` > 1).
+
+    The row's mIoU is a function of the key; it also records the process that ran it
+    (``pid``), that process's torch threads (``threads``) and when it ran (``t_start``,
+    ``t_end``; each run takes 0.3 s). The run named in ``<data_root>/FAIL``
+    (``random/frac0.5_seed1``), when that file exists, raises.
+    """
+    import time
+
+    import torch
+    os.makedirs(run_dir)
+    t_start = time.time()
+    time.sleep(0.3)
+    fail = os.path.join(data_root, 'FAIL')
+    if os.path.isfile(fail) and open(fail).read().strip() == key.name:
+        raise RuntimeError(f'{key.name} failed on purpose')
+    value = 50.0 + 10 * key.fraction + key.seed + (5.0 if backbone else 0.0)
+    return dict(init=key.init, fraction=key.fraction, seed=key.seed, mIoU=value,
+                curve=json.dumps([[10, value]]), work_dir=run_dir, pid=os.getpid(),
+                threads=torch.get_num_threads(), t_start=t_start, t_end=time.time())

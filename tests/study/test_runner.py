@@ -265,3 +265,95 @@ def test_a_config_edited_in_place_is_a_settings_change(tmp_path):
     del old['pretrain']['genesis']['config_digest']
     path.write_text(json.dumps(old))
     check_fingerprint(str(tmp_path), study)
+
+
+def _jobs_config(tmp_path, data_root, jobs):
+    path = tmp_path / f'study_jobs{jobs}.py'
+    path.write_text(
+        'study = dict(data_root=%r, inits=["densecl", "random"], fractions=[0.5, 1.0],\n'
+        '             seeds=[0, 1], baseline="random", jobs=%d,\n'
+        '             pretrain=dict(densecl=dict(config="unused.py")),\n'
+        '             finetune=dict(config="unused.py"))\n' % (str(data_root), jobs))
+    return str(path)
+
+
+def _by_run(rows):
+    return {(r['init'], float(r['fraction']), int(r['seed'])): r for r in rows}
+
+
+@pytest.mark.slow
+def test_jobs_run_at_once_in_worker_processes_with_the_same_rows(tmp_path):
+    import torch
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    rows = {}
+    lines = {1: [], 2: []}
+    for jobs in (1, 2):
+        work = str(tmp_path / f'jobs{jobs}')
+        study_runner.run_study(_jobs_config(tmp_path, data_root, jobs), work,
+                               log=lines[jobs].append, finetune_fn=fakes.worker_finetune,
+                               pretrain_fn=fakes.fake_pretrain())
+        rows[jobs] = _by_run(read_results(osp.join(work, 'results.csv')))
+    assert len(rows[1]) == len(rows[2]) == 8
+    assert {k: r['mIoU'] for k, r in rows[1].items()} == {k: r['mIoU'] for k, r in rows[2].items()}
+    # jobs=1: every run in this process, on all its threads
+    assert {r['pid'] for r in rows[1].values()} == {os.getpid()}
+    # jobs=2: in other processes, at most two, each on half the threads, two runs at a time
+    pids = {r['pid'] for r in rows[2].values()}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2, pids
+    assert {r['threads'] for r in rows[2].values()} == {max(1, torch.get_num_threads() // 2)}
+    spans = sorted((r['t_start'], r['t_end']) for r in rows[2].values())
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:])), 'no two runs overlapped'
+    assert any('2 at a time' in ln for ln in lines[2])
+    assert not any('at a time' in ln for ln in lines[1])
+    # every run is counted once in the progress lines, whichever worker took it
+    assert sorted(int(ln.split('run ')[1].split('/')[0]) for ln in lines[2]
+                  if ln.startswith('[study] run ')) == list(range(1, 9))
+
+
+@pytest.mark.slow
+def test_a_failed_run_in_a_worker_keeps_the_runs_under_way_and_resumes(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    work = str(tmp_path / 'study')
+    # the 4th run fails; the run beside it is finished and recorded, no other starts
+    (data_root / 'FAIL').write_text('random/frac0.5_seed1')
+    cfg = _jobs_config(tmp_path, data_root, 2)
+    lines = []
+    with pytest.raises(RuntimeError, match='random/frac0.5_seed1 failed on purpose'):
+        study_runner.run_study(cfg, work, log=lines.append, finetune_fn=fakes.worker_finetune,
+                               pretrain_fn=fakes.fake_pretrain())
+    assert any('random/frac0.5_seed1 failed' in ln and 'starting no other' in ln
+               for ln in lines)
+    finished = set(_by_run(read_results(osp.join(work, 'results.csv'))))
+    assert ('random', 0.5, 1) not in finished
+    # runs start in plan order, two at a time: the three before the failed one are done
+    # and at most one after it (the one under way when it failed)
+    assert {('densecl', 0.5, 0), ('random', 0.5, 0), ('densecl', 0.5, 1)} <= finished
+    assert len(finished) <= 4, finished
+    lines.clear()
+    (data_root / 'FAIL').unlink()
+    study_runner.run_study(cfg, work, log=lines.append,
+                           finetune_fn=fakes.worker_finetune, pretrain_fn=fakes.fake_pretrain())
+    assert len(read_results(osp.join(work, 'results.csv'))) == 8
+    assert any('restarting a half-written run' in ln for ln in lines)  # the failed run's folder
+
+
+def test_jobs_need_a_finetune_fn_a_worker_can_unpickle(tmp_path):
+    data_root = tmp_path / 'data'
+    data_root.mkdir()
+    with pytest.raises(ValueError, match='module-level finetune_fn.*study.jobs=1'):
+        study_runner.run_study(_jobs_config(tmp_path, data_root, 2), str(tmp_path / 'w'),
+                               log=lambda s: None, finetune_fn=fakes.fake_finetune(),
+                               pretrain_fn=fakes.fake_pretrain())
+
+
+@pytest.mark.parametrize('jobs, error', [(0, ValueError), (1.5, TypeError),
+                                          (True, TypeError)])
+def test_bad_jobs_are_refused_before_any_work(tmp_path, jobs, error):
+    from mmssl_us.study.cli import main
+    cfg = _jobs_config(tmp_path, tmp_path / 'absent', 1)
+    with pytest.raises(error, match=rf'study.jobs must be a positive int, got {jobs!r}'):
+        main([cfg, '--work-dir', str(tmp_path / 'w')] +
+             (['--jobs', str(jobs)] if jobs == 0 else ['--cfg-options', f'study.jobs={jobs}']))
+    assert not osp.exists(tmp_path / 'w')

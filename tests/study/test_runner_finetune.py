@@ -205,3 +205,27 @@ def test_a_run_trains_under_bfloat16_cpu_autocast(knee, tmp_path, monkeypatch):
     assert {d for train, d in seen if train} == {torch.bfloat16}
     assert {d for train, d in seen if not train} == {torch.float32}
     assert 0 <= row['mIoU'] <= 100
+
+
+@pytest.mark.slow
+def test_a_study_fine_tunes_in_two_worker_processes(knee, tmp_path):
+    """study.jobs=2 for real: the spawned workers build mmseg's runner on their own (the
+    registries, the study's transforms and hooks) and train; this process records the rows."""
+    from mmssl_us.study.results import read_results
+    from mmssl_us.study.runner import run_study
+    cfg = tmp_path / 'study.py'
+    cfg.write_text('study = dict(data_root=%r, inits=["random"], fractions=[0.5, 1.0],\n'
+                   '             seeds=[0], baseline="random", jobs=2, finetune=%r)\n'
+                   % (knee, SPEC))
+    lines = []
+    work = str(tmp_path / 'study')
+    run_study(str(cfg), work, log=lines.append)
+    assert any('2 at a time, ' in ln for ln in lines)
+    rows = read_results(osp.join(work, 'results.csv'))
+    assert sorted(float(r['fraction']) for r in rows) == [0.5, 1.0]
+    for row in rows:
+        assert 0 <= row['mIoU'] <= 100
+        assert [it for it, _ in row['curve']] == [2, 4]
+        losses = _train_losses(glob.glob(osp.join(row['work_dir'], '*', 'vis_data',
+                                                  'scalars.json'))[0])
+        assert len(losses) == 4 and losses[-1] < losses[0] - 0.03, losses

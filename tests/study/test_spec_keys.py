@@ -27,7 +27,7 @@ OTHER = dict(data_root='data/y', synthetic=dict(patients=4), convert=dict(datase
              probe=dict(fraction=0.2), extra_inits=dict(imagenet='b.pth'),
              finetune=dict(config='n.py'), inits=['random'], fractions=[1.0], seeds=[0, 1],
              baseline='densecl', same_start=False, tsne=dict(split='val'), leakage='warn',
-             leakage_near_bits=8)
+             leakage_near_bits=8, jobs=2)
 
 
 def test_every_key_has_an_other_value_here():
