@@ -66,4 +66,8 @@ study = dict(
     fractions=[0.05, 0.2],
     seeds=[0, 1, 2, 3, 4],
     baseline='random',
+    # two fine-tuning runs at once, one thread each (scheduling only, not a result setting):
+    # on 2 cores two 1-thread processes made 1.59x the training steps/s of one 2-thread one
+    # (docs/ENVIRONMENT.md); --jobs 1 runs them in turn
+    jobs=2,
 )

@@ -31,6 +31,16 @@ def test_progress_eta():
     p.begin(RunKey('random', 0.5, 1))
     assert 'run 3/4' in lines[-1] and 'ETA 2m00s' in lines[-1]
     assert format_duration(3725) == '1h02m'
+    # two runs at a time: each begun run gets its own number; the ETA halves
+    lines.clear()
+    p = Progress(total=4, done=0, printer=lines.append, jobs=2)
+    p.begin(RunKey('random', 0.5, 0))
+    p.begin(RunKey('random', 0.5, 1))
+    p.end(60.0)
+    p.begin(RunKey('random', 0.5, 2))
+    assert [ln.split(':')[0] for ln in lines] == ['[study] run 1/4', '[study] run 2/4',
+                                                  '[study] run 3/4']
+    assert 'ETA 1m30s' in lines[-1]  # 3 runs left of 60 s, two at a time
 
 
 class _Interrupted(Exception):
@@ -356,4 +366,13 @@ def test_bad_jobs_are_refused_before_any_work(tmp_path, jobs, error):
     with pytest.raises(error, match=rf'study.jobs must be a positive int, got {jobs!r}'):
         main([cfg, '--work-dir', str(tmp_path / 'w')] +
              (['--jobs', str(jobs)] if jobs == 0 else ['--cfg-options', f'study.jobs={jobs}']))
+    assert not osp.exists(tmp_path / 'w')
+
+
+def test_jobs_are_refused_for_a_volume_study(tmp_path):
+    from mmssl_us.study.cli import main
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    with pytest.raises(ValueError, match='--jobs is for 2D studies'):
+        main([osp.join(root, 'configs', 'study', 'volume_quickstart.py'), '--jobs', '2',
+              '--work-dir', str(tmp_path / 'w')])
     assert not osp.exists(tmp_path / 'w')
