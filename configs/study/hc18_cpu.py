@@ -66,8 +66,8 @@ study = dict(
     fractions=[0.05, 0.2],
     seeds=[0, 1, 2, 3, 4],
     baseline='random',
-    # two fine-tuning runs at once, one thread each (scheduling only, not a result setting):
-    # on 2 cores two 1-thread processes made 1.59x the training steps/s of one 2-thread one
-    # (docs/ENVIRONMENT.md); --jobs 1 runs them in turn
+    # two fine-tuning runs at once, one thread each: on 2 cores about 1.1-1.35x the runs per
+    # hour of one run on both (docs/ENVIRONMENT.md). A run's numbers depend on its thread
+    # count, so every arm of the study runs the same way; --jobs 1 runs them in turn
     jobs=2,
 )
